@@ -1,0 +1,207 @@
+"""Run a trained model on an encoded test set and write predictions + metrics (all atomic).
+
+Outputs in ``out_dir``:
+
+- ``metrics.json``: see :func:`metrics_to_json`; accuracies are fractions in [0, 1].
+- ``per_class.tsv``: head (ss8/ss3), class, support, precision, recall, f1.
+- ``predictions.npz``: ``ids``, ``lengths``, ``offsets`` (into the concatenated residue arrays),
+  ``pred_ss8`` / ``pred_ss3`` (one string per protein), ``prob_ss8`` (N x 8) / ``prob_ss3``
+  (N x 3) float16 concatenated over proteins, ``mask`` (uint8, the residues that were scored),
+  ``q8`` / ``q3`` per protein (NaN where no residue was scored).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from protrnn.alphabet import SS3, SS8
+from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.metrics import evaluate_predictions
+
+#: Mask choices: residues counted for each.
+MASKS = {
+    "eval_mask": "eval_mask == 1 (observed residues)",
+    "cb513_mask": "eval_mask == 1 and cb513_mask == 1 (classic CB513 residue set)",
+}
+
+
+def _module(name: str) -> ModuleType:
+    """Import a sibling module lazily (features/training are written by another stage)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(f"evaluate needs {name}, which could not be imported: {exc}") from exc
+
+
+def select_mask(encoded: Any, mask: str) -> np.ndarray:
+    """Concatenated uint8 residue mask for ``mask`` (``eval_mask`` or ``cb513_mask``)."""
+    if mask not in MASKS:
+        raise ValueError(f"unknown mask {mask!r}; choose one of {sorted(MASKS)}")
+    selected = np.asarray(encoded.eval_mask).astype(np.uint8)
+    if mask == "cb513_mask":
+        cb = np.asarray(encoded.cb513_mask).astype(np.uint8)
+        if not cb.any():
+            raise ValueError("mask 'cb513_mask' requested but the encoded set has no cb513_mask")
+        selected = selected & cb
+    return selected
+
+
+def _split(array: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Cut a concatenated residue array into per-protein views."""
+    return [array[int(o) : int(o) + int(n)] for o, n in zip(offsets, lengths, strict=True)]
+
+
+def _check_predictions(preds: list[dict], lengths: np.ndarray, ids: list[str]) -> None:
+    """Fail clearly when the predictions do not match the encoded proteins."""
+    if len(preds) != len(lengths):
+        raise ValueError(f"predict_proba returned {len(preds)} proteins, expected {len(lengths)}")
+    for pid, pred, n in zip(ids, preds, lengths, strict=True):
+        for head, k in (("ss8", len(SS8)), ("ss3", len(SS3))):
+            shape = np.shape(pred[head])
+            if shape != (int(n), k):
+                raise ValueError(
+                    f"{pid}: {head} probabilities have shape {shape}, expected {(int(n), k)}"
+                )
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: numpy -> Python, NaN/inf -> None, DataFrames -> row dicts."""
+    if isinstance(value, pd.DataFrame):
+        return [_clean(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def metrics_to_json(result: dict, **info: Any) -> dict:
+    """metrics.json content: scalar metrics, matrices as lists, per-class rows, plus ``info``."""
+    skip = {"per_protein_q8", "per_protein_q3"}
+    out = dict(info)
+    out.update({k: v for k, v in result.items() if k not in skip})
+    out["classes_ss8"] = SS8
+    out["classes_ss3"] = SS3
+    out["accuracy_units"] = "fraction"
+    return _clean(out)
+
+
+def per_class_table(result: dict) -> pd.DataFrame:
+    """Long per-class table of both heads (columns head, class, support, precision, recall, f1)."""
+    frames = [result[f"per_class_{h}"].assign(head=h) for h in ("ss8", "ss3")]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["head", "class", "support", "precision", "recall", "f1"]]
+
+
+def _write_predictions(path: Path, ids: list[str], lengths: np.ndarray, preds: list[dict],
+                       mask: np.ndarray, result: dict) -> None:
+    """predictions.npz (compressed, atomic)."""
+    prob8 = [np.asarray(p["ss8"], dtype=np.float32) for p in preds]
+    prob3 = [np.asarray(p["ss3"], dtype=np.float32) for p in preds]
+    alpha8, alpha3 = np.array(list(SS8)), np.array(list(SS3))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(
+            tmp,
+            ids=np.array(ids, dtype=str),
+            lengths=np.asarray(lengths, dtype=np.int32),
+            offsets=offsets if len(ids) else np.zeros(0, np.int64),
+            pred_ss8=np.array(["".join(alpha8[p.argmax(1)]) for p in prob8], dtype=str),
+            pred_ss3=np.array(["".join(alpha3[p.argmax(1)]) for p in prob3], dtype=str),
+            prob_ss8=np.concatenate(prob8).astype(np.float16) if prob8 else np.zeros((0, 8)),
+            prob_ss3=np.concatenate(prob3).astype(np.float16) if prob3 else np.zeros((0, 3)),
+            mask=mask.astype(np.uint8),
+            q8=result["per_protein_q8"],
+            q3=result["per_protein_q3"],
+        )
+
+
+def evaluate_model(
+    model_path: Path,
+    encoded_path: Path,
+    out_dir: Path,
+    mask: str = "eval_mask",
+    device: str | None = None,
+) -> dict:
+    """Predict every protein of ``encoded_path`` with ``model_path``; score and write outputs.
+
+    Names follow the workflow layout: the model is the model file's folder
+    (``results/models/{model}/model.pt``), the test set is ``out_dir``'s name
+    (``results/eval/{model}/{testset}``), the dataset the encoded file's stem. ``device``
+    None lets :func:`protrnn.training.resolve_device` pick (CUDA when available). Returns the
+    metrics.json content.
+    """
+    model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
+    if mask not in MASKS:
+        raise ValueError(f"unknown mask {mask!r}; choose one of {sorted(MASKS)}")
+    features = _module("protrnn.features")
+    training = _module("protrnn.training")
+
+    encoded = features.load_encoded(encoded_path)
+    selected = select_mask(encoded, mask)
+    ids = [str(i) for i in encoded.ids]
+    lengths = np.asarray(encoded.lengths, dtype=np.int64)
+    offsets = np.asarray(encoded.offsets, dtype=np.int64)
+
+    model = training.load_model(model_path, device)
+    preds = training.predict_proba(model, encoded, device)
+    preds = [{h: _to_numpy(p[h]) for h in ("ss8", "ss3")} for p in preds]
+    _check_predictions(preds, lengths, ids)
+
+    masks = _split(selected, offsets, lengths)
+    result = evaluate_predictions(
+        _split(np.asarray(encoded.ss8), offsets, lengths),
+        [p["ss8"] for p in preds],
+        _split(np.asarray(encoded.ss3), offsets, lengths),
+        [p["ss3"] for p in preds],
+        masks,
+    )
+    splits = pd.Series([str(s) for s in np.asarray(encoded.split)]).value_counts()
+    info = {
+        "model": model_path.parent.name,
+        "test_set": out_dir.name,
+        "dataset": encoded_path.name.removesuffix(".npz"),
+        "mask": mask,
+        "mask_description": MASKS[mask],
+        "model_path": str(model_path),
+        "encoded_path": str(encoded_path),
+        "device": _device_of(model),
+        "splits": {str(k): int(v) for k, v in splits.items()},
+    }
+    content = metrics_to_json(result, **info)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_predictions(out_dir / "predictions.npz", ids, lengths, preds,
+                       np.concatenate(masks) if masks else selected, result)
+    with atomic_path(out_dir / "per_class.tsv") as tmp:
+        per_class_table(result).to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")
+    return content
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    """Accept numpy arrays or torch tensors from predict_proba."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float32)
+
+
+def _device_of(model: Any) -> str:
+    """Device of the model's parameters ("cpu" for a parameter-free model)."""
+    params = getattr(model, "parameters", None)
+    first = next(iter(params()), None) if callable(params) else None
+    return str(first.device) if first is not None else "cpu"

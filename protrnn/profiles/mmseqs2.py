@@ -1,0 +1,292 @@
+"""Iterative MMseqs2 profile search (PSI-BLAST-like) with self-hits removed in every iteration.
+
+MMseqs2's ``search --num-iterations`` cannot drop hits between iterations, so the loop of its own
+iterative workflow (``blastpgp.sh``: prefilter -> subtract known hits -> align -> merge ->
+result2profile -> next iteration with the profile as query) runs here, and after every
+prefilter the DB sequences identical to the query (by :func:`protrnn.alphabet.sequence_hash`) are
+removed before anything is aligned. Features therefore do not depend on whether the DB holds
+the query. (E-values still scale with the DB's size, as in any search.)
+
+Output: per query an L x 20 float32 PSSM, ``mmseqs profile2pssm`` scores (integers, half-bit
+log-odds 2*log2(p/p_bg), the unit of NCBI BLOSUM62), converted from MMseqs2's column order
+``ACDEFGHIKLMNPQRSTVWY`` (alphabetical) to BLAST's ``ARNDCQEGHILKMFPSTWYV``. A query without
+hits after the last iteration gets exactly :func:`protrnn.profiles.blosum.blosum_profile`.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from protrnn.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
+from protrnn.profiles.blosum import blosum_profile
+from protrnn.profiles.database import (
+    read_db_hashes,
+    read_entries,
+    read_index,
+    run_mmseqs,
+    write_entries,
+)
+
+#: MMseqs2's profile column order (its amino-acid alphabet, alphabetical by one-letter code).
+MMSEQS_ORDER = "ACDEFGHIKLMNPQRSTVWY"
+#: Column permutation: pssm_blast = pssm_mmseqs[:, MMSEQS_TO_BLAST].
+MMSEQS_TO_BLAST = np.array([MMSEQS_ORDER.index(a) for a in AMINO_ACIDS], dtype=np.intp)
+_PSSM_HEADER = ("Pos\tCns\t" + "\t".join(MMSEQS_ORDER) + "\n").encode()
+
+#: Defaults: PSIPRED's recipe (3 iterations, inclusion E-value 0.001) at MMseqs2's default -s.
+DEFAULT_PARAMS: dict = {
+    "num_iterations": 3,  # search rounds; profiles from round 1 on are searched with
+    "sensitivity": 5.7,  # mmseqs -s (prefilter k-mer threshold; 7.5 = most sensitive)
+    "evalue": 1e-3,  # reporting and inclusion E-value in every round (PSIPRED: 0.001)
+    "max_seqs": 300,  # prefilter hits per query and round (self-hits do not count)
+    "max_seq_id": 0.9,  # result2profile: redundancy filter of the MSA
+    "mask_profile": True,  # tantan-mask low complexity in the profiles used as search queries
+}
+
+
+def _check_params(params: dict) -> dict:
+    """Merge ``params`` over the defaults; reject unknown keys and bad values."""
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ValueError(
+            f"unknown mmseqs2 profile parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}"
+        )
+    merged = {**DEFAULT_PARAMS, **params}
+    if int(merged["num_iterations"]) < 1:
+        raise ValueError(f"num_iterations must be >= 1, got {merged['num_iterations']}")
+    if int(merged["max_seqs"]) < 1:
+        raise ValueError(f"max_seqs must be >= 1, got {merged['max_seqs']}")
+    if float(merged["evalue"]) <= 0:
+        raise ValueError(f"evalue must be > 0, got {merged['evalue']}")
+    return merged
+
+
+def _target_lines(entry: bytes) -> list[tuple[int, bytes]]:
+    """(target key, full line) of each hit in a prefilter/alignment result entry."""
+    return [(int(line.split(b"\t", 1)[0]), line) for line in entry.split(b"\n") if line]
+
+
+def _filter_prefilter(
+    pref: dict[int, bytes], self_keys: dict[int, set[int]], found: dict[int, set[int]], max_seqs: int
+) -> tuple[dict[int, bytes], int]:
+    """Drop self-hits, keep the first ``max_seqs`` (as prefilter would), then drop known hits.
+
+    Truncating after self-hit removal but before subtracting earlier rounds' hits keeps the
+    candidate lists identical whether or not the DB holds the query (prefilter ran with
+    ``max_seqs`` + the number of self copies). Returns the entries and the self-hits removed.
+    """
+    out = {}
+    n_self = 0
+    for key, entry in pref.items():
+        hits = _target_lines(entry)
+        own = self_keys.get(key, set())
+        kept = [(t, line) for t, line in hits if t not in own]
+        n_self += len(hits) - len(kept)
+        known = found.get(key, set())
+        out[key] = b"".join(line + b"\n" for t, line in kept[:max_seqs] if t not in known)
+    return out, n_self
+
+
+class _Runner:
+    """The mmseqs binary, thread count and work directory of one search."""
+
+    def __init__(self, mmseqs: str, threads: int, tmp: Path, max_len: int) -> None:
+        self.mmseqs = mmseqs
+        self.threads = str(max(1, int(threads)))
+        self.tmp = tmp
+        self.max_len = str(max(65535, max_len + 1))
+        self.log = tmp / "mmseqs.log"
+
+    def __call__(self, module: str, *args: object) -> None:
+        """Run ``mmseqs module args`` with the common options."""
+        common = ["--threads", self.threads, "-v", "2"]
+        run_mmseqs(self.mmseqs, [module, *map(str, args), *common], self.log)
+
+    def path(self, name: str) -> Path:
+        """A DB prefix inside the work directory."""
+        return self.tmp / name
+
+
+def _write_queries(queries: dict[int, str], path: Path) -> None:
+    """FASTA of the normalized queries, headers = key (U->C, O->K, other letters -> X)."""
+    with open(path, "w") as fh:
+        for key, seq in queries.items():
+            fh.write(f">{key}\n{normalize_sequence(seq)}\n")
+
+
+def _check_query_db(qdb: Path, queries: dict[int, str]) -> None:
+    """createdb with --shuffle 0 numbers entries in input order; verify it against the lookup."""
+    with open(f"{qdb}.lookup") as fh:
+        for line in fh:
+            key, name, _ = line.split("\t", 2)
+            if int(key) != int(name):
+                raise RuntimeError(f"{qdb}: mmseqs key {key} holds query {name}; expected equal")
+    lengths = {k: len(e.rstrip(b"\n")) for k, e in read_entries(qdb).items()}
+    for key, seq in queries.items():
+        if lengths.get(key) != len(seq):
+            raise RuntimeError(f"{qdb}: query {key} has {lengths.get(key)} residues, not {len(seq)}")
+
+
+def _parse_pssms(prefix: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]:
+    """Parse ``profile2pssm --db-output`` text into L x 20 float32 arrays in BLAST order."""
+    index = sorted((offset, key) for key, offset, _ in read_index(prefix))
+    data = Path(prefix).read_bytes()
+    if data.count(_PSSM_HEADER) != len(index):
+        raise RuntimeError(f"{prefix}: unexpected profile2pssm format (column header)")
+    body = data.replace(b"\0", b"").replace(_PSSM_HEADER, b"")
+    if not body.strip():
+        return {}
+    table = pd.read_csv(
+        io.BytesIO(body), sep="\t", header=None, usecols=[0, *range(2, 22)], dtype=np.int32
+    ).to_numpy()
+    out = {}
+    start = 0
+    for _, key in index:
+        length = lengths[key]
+        rows = table[start : start + length]
+        if len(rows) != length or not np.array_equal(rows[:, 0], np.arange(length)):
+            raise RuntimeError(f"{prefix}: profile of query {key} does not have {length} rows")
+        out[key] = rows[:, 1:][:, MMSEQS_TO_BLAST].astype(np.float32)
+        start += length
+    if start != len(table):
+        raise RuntimeError(f"{prefix}: {len(table) - start} profile rows left over")
+    return out
+
+
+def _iterate(
+    run: _Runner, qdb: Path, target: Path, db: Path, self_keys: dict[int, set[int]], p: dict
+) -> tuple[dict[int, bytes], dict]:
+    """The search rounds; return the merged alignment entries (key -> hits) and per-round stats."""
+    evalue = str(p["evalue"])
+    query = qdb
+    merged: dict[int, bytes] = {}
+    found: dict[int, set[int]] = {}
+    extra = max((len(v) for v in self_keys.values()), default=0)
+    rounds = []
+    for it in range(int(p["num_iterations"])):
+        t0 = time.perf_counter()
+        pref_raw, pref, aln = run.path(f"pref_raw{it}"), run.path(f"pref{it}"), run.path(f"aln{it}")
+        run("prefilter", query, target, pref_raw, "-s", p["sensitivity"],
+            "--max-seqs", int(p["max_seqs"]) + extra, "--max-seq-len", run.max_len)
+        entries, n_self = _filter_prefilter(
+            read_entries(pref_raw), self_keys, found, int(p["max_seqs"])
+        )
+        write_entries(pref, entries, pref_raw)
+        run("align", query, target, pref, aln, "-a", "1", "--alignment-mode", "2",
+            "-e", evalue, "--realign", "1" if it == 0 else "0", "--max-seq-len", run.max_len)
+        new_hits = 0
+        for key, entry in read_entries(aln).items():
+            hits = _target_lines(entry)
+            new_hits += len(hits)
+            found.setdefault(key, set()).update(t for t, _ in hits)
+            merged[key] = merged.get(key, b"") + b"".join(line + b"\n" for _, line in hits)
+        n_with_hits = sum(1 for v in merged.values() if v)
+        rounds.append({"iteration": it + 1, "new_hits": new_hits, "self_hits_removed": n_self,
+                       "total_hits": sum(v.count(b"\n") for v in merged.values()),
+                       "queries_with_hits": n_with_hits,
+                       "seconds": round(time.perf_counter() - t0, 2)})
+        if it + 1 < int(p["num_iterations"]):
+            merged_db = run.path(f"merged{it}")
+            write_entries(merged_db, merged, aln)
+            query = run.path(f"profile{it}")
+            run("result2profile", qdb, db, merged_db, query, "-e", evalue, "--e-profile", evalue,
+                "--max-seq-id", p["max_seq_id"], "--mask-profile", int(bool(p["mask_profile"])),
+                "--max-seq-len", run.max_len)
+    return merged, {"rounds": rounds}
+
+
+def _final_profiles(
+    run: _Runner, qdb: Path, db: Path, merged: dict[int, bytes], lengths: dict[int, int], p: dict
+) -> dict[int, np.ndarray]:
+    """PSSMs (BLAST order, half bits) of the queries with hits, from the merged alignments."""
+    with_hits = {k: v for k, v in merged.items() if v}
+    if not with_hits:
+        return {}
+    aln = run.path("final_aln")
+    write_entries(aln, merged, run.path("aln0"))
+    profile, pssm = run.path("final_profile"), run.path("final_pssm")
+    # the reported profile is not masked: masking is a search heuristic, not conservation
+    run("result2profile", qdb, db, aln, profile, "-e", p["evalue"], "--e-profile", p["evalue"],
+        "--max-seq-id", p["max_seq_id"], "--mask-profile", "0", "--max-seq-len", run.max_len)
+    run("profile2pssm", profile, pssm, "--db-output", "1", "--comp-bias-corr", "0",
+        "--max-seq-len", run.max_len)
+    parsed = _parse_pssms(pssm, lengths)
+    return {k: v for k, v in parsed.items() if k in with_hits}
+
+
+def search_profiles(
+    queries: dict[str, str],
+    db_prefix: Path,
+    params: dict,
+    threads: int,
+    workdir: Path,
+    mmseqs: str,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Iterative MMseqs2 search of ``queries`` (hash -> sequence) against ``db_prefix``.
+
+    Returns hash -> L x 20 float32 PSSM (BLAST column order, half-bit log-odds; BLOSUM62 rows
+    when no hit survives self-hit removal) and a stats dict.
+    """
+    t0 = time.perf_counter()
+    p = _check_params(dict(params))
+    db_prefix = Path(db_prefix)
+    if not Path(f"{db_prefix}.dbtype").is_file():
+        raise FileNotFoundError(f"MMseqs2 database {db_prefix} not found ({db_prefix}.dbtype)")
+    names = list(queries)
+    seqs = {i: queries[name] for i, name in enumerate(names)}
+    searchable = {i: s for i, s in seqs.items() if s}
+    db_hashes = read_db_hashes(db_prefix)
+    self_keys = {i: set(db_hashes.get(sequence_hash(s), ())) for i, s in searchable.items()}
+    merged: dict[int, bytes] = {}
+    pssms: dict[int, np.ndarray] = {}
+    iteration_stats: dict = {"rounds": []}
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if searchable:
+        tmp = Path(tempfile.mkdtemp(prefix="mmseqs2_", dir=workdir))
+        max_len = max(len(s) for s in searchable.values())
+        run = _Runner(mmseqs, threads, tmp, max_len)
+        _write_queries(searchable, tmp / "queries.fasta")
+        qdb = run.path("qdb")
+        run("createdb", tmp / "queries.fasta", qdb, "--shuffle", "0", "--dbtype", "1")
+        _check_query_db(qdb, searchable)
+        indexed = Path(f"{db_prefix}.idx")
+        target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
+        lengths = {k: len(s) for k, s in searchable.items()}
+        merged, iteration_stats = _iterate(run, qdb, target, db_prefix, self_keys, p)
+        pssms = _final_profiles(run, qdb, db_prefix, merged, lengths, p)
+        shutil.rmtree(tmp, ignore_errors=True)
+    profiles = {}
+    n_no_hits = 0
+    for i, name in enumerate(names):
+        if i in pssms:
+            profiles[name] = pssms[i]
+        else:
+            profiles[name] = blosum_profile(seqs[i])
+            n_no_hits += 1
+    hits = [merged.get(i, b"").count(b"\n") for i in searchable]
+    stats = {
+        "n_queries": len(names),
+        "n_no_hits": n_no_hits,
+        "n_empty": len(names) - len(searchable),
+        "n_self_in_db": sum(1 for v in self_keys.values() if v),
+        "mean_hits_per_query": round(float(np.mean(hits)), 2) if hits else 0.0,
+        "median_hits_per_query": float(np.median(hits)) if hits else 0.0,
+        "hits_per_iteration": [r["new_hits"] for r in iteration_stats["rounds"]],
+        "iterations": iteration_stats["rounds"],
+        "seconds": round(time.perf_counter() - t0, 2),
+        "params": p,
+        "unit": "half-bit log-odds",
+        "column_order": AMINO_ACIDS,
+    }
+    for name, pssm in profiles.items():
+        if pssm.shape != (len(queries[name]), N_AA):
+            raise RuntimeError(f"profile of {name} has shape {pssm.shape}, not {len(queries[name])}x20")
+    return profiles, stats

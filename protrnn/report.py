@@ -1,0 +1,467 @@
+"""Self-contained HTML report: accuracy tables, per-class F1, confusion heatmaps, learning curves.
+
+``build_report`` writes into ``out_dir``: ``index.html`` (one file, inline CSS, figures embedded
+as base64 PNG data URIs, no external references), ``accuracy.tsv``, ``per_class.tsv`` and every
+figure as ``figures/*.png``. Accuracies in the report and its TSVs are percentages; metrics.json
+files hold fractions (see :mod:`protrnn.evaluate`), published values are given in percent.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
+
+ACCURACY_COLUMNS = [
+    "test_set", "model", "source", "q8", "q3", "q3_from_ss8", "q8_per_protein_mean",
+    "q3_per_protein_mean", "n_residues", "n_proteins", "mask", "profiles",
+]
+HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_q8", "valid_q3", "seconds"]
+OWN_SOURCE = "this workflow"
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #345; padding-bottom: .2em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #eef1f5; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.published td { background: #fff8e5; font-style: italic; }
+tr.group td { background: #e4e9f0; font-weight: bold; }
+span.badge { background: #c77d00; color: #fff; border-radius: 3px; padding: 0 .4em;
+             font-size: .8em; font-style: normal; }
+figure { margin: 1em 0 2em; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption, p.caption { color: #555; font-size: .9em; }
+pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: .85em; }
+nav a { margin-right: 1em; }
+"""
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def load_metrics(path: Path) -> dict:
+    """Read one metrics.json written by :func:`protrnn.evaluate.evaluate_model`."""
+    data = json.loads(Path(path).read_text())
+    for key in ("model", "test_set", "q8", "q3"):
+        if key not in data:
+            raise ValueError(f"{path}: metrics.json lacks {key!r}")
+    return data
+
+
+def _pct(value: Any) -> float:
+    """Fraction -> percent (None/NaN -> NaN)."""
+    return float("nan") if value is None else 100.0 * float(value)
+
+
+def _check_published(row: dict) -> dict:
+    """Validate a published reference row (percent values, test set and profile source)."""
+    for key in ("method", "test_set", "profiles"):
+        if not row.get(key):
+            raise ValueError(f"published row {row!r} lacks {key!r}")
+    for key in ("q8", "q3"):
+        value = row.get(key)
+        if value is not None and not 1.0 < float(value) <= 100.0:
+            raise ValueError(f"published {row['method']} {key}={value}: expected a percentage")
+    return row
+
+
+def accuracy_table(evals: list[dict], published: list[dict], profiles: str) -> pd.DataFrame:
+    """One row per (model, test set) and per published reference; accuracies in percent.
+
+    Test sets keep their first-appearance order; within one, own models are sorted by Q8
+    (best first), published rows follow them.
+    """
+    own = pd.DataFrame(
+        [
+            {
+                "test_set": e["test_set"],
+                "model": e["model"],
+                "source": OWN_SOURCE,
+                "q8": _pct(e.get("q8")),
+                "q3": _pct(e.get("q3")),
+                "q3_from_ss8": _pct(e.get("q3_from_ss8")),
+                "q8_per_protein_mean": _pct(e.get("q8_per_protein_mean")),
+                "q3_per_protein_mean": _pct(e.get("q3_per_protein_mean")),
+                "n_residues": e.get("n_residues"),
+                "n_proteins": e.get("n_proteins"),
+                "mask": e.get("mask", ""),
+                "profiles": e.get("profiles", profiles),
+            }
+            for e in evals
+        ],
+        columns=ACCURACY_COLUMNS,
+    )
+    pub = pd.DataFrame(
+        [
+            {
+                "test_set": p["test_set"],
+                "model": p["method"],
+                "source": p.get("source", "published"),
+                "q8": float(p["q8"]) if p.get("q8") is not None else np.nan,
+                "q3": float(p["q3"]) if p.get("q3") is not None else np.nan,
+                "n_residues": p.get("n_residues"),
+                "n_proteins": p.get("n_proteins"),
+                "profiles": p["profiles"],
+            }
+            for p in map(_check_published, published)
+        ],
+        columns=ACCURACY_COLUMNS,
+    )
+    order = list(dict.fromkeys([*own["test_set"], *pub["test_set"]]))
+    parts = []
+    for test_set in order:
+        mine = own[own["test_set"] == test_set].sort_values("q8", ascending=False, kind="stable")
+        theirs = pub[pub["test_set"] == test_set].sort_values("q8", ascending=False)
+        parts.extend(p for p in (mine, theirs) if len(p))
+    if not parts:
+        return pd.DataFrame(columns=ACCURACY_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def per_class_long(evals: list[dict]) -> pd.DataFrame:
+    """All per-class rows: model, test_set, head, class, support, precision, recall, f1."""
+    rows = []
+    for e in evals:
+        for head in ("ss8", "ss3"):
+            for r in e.get(f"per_class_{head}", []):
+                rows.append({"model": e["model"], "test_set": e["test_set"], "head": head, **r})
+    columns = ["model", "test_set", "head", "class", "support", "precision", "recall", "f1"]
+    return pd.DataFrame(rows, columns=columns).astype({"precision": float, "recall": float,
+                                                       "f1": float})
+
+
+def load_history(path: Path) -> pd.DataFrame:
+    """Read a history.tsv and check its columns."""
+    frame = pd.read_csv(path, sep="\t")
+    missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: history lacks columns {missing}")
+    return frame
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def _safe(name: str) -> str:
+    """File-name-safe version of a model or test-set name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    """Save a figure as PNG atomically and close it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_per_class_f1(table: pd.DataFrame, test_set: str, path: Path) -> Path:
+    """Grouped bars of per-class F1 (8 and 3 states), one colour per model."""
+    data = table[table["test_set"] == test_set]
+    n_models = data["model"].nunique()
+    fig, axes = plt.subplots(
+        1, 2, figsize=(4 + 1.2 * max(n_models, 2) + 4, 3.8),
+        gridspec_kw={"width_ratios": [8, 3]}, sharey=True,
+    )
+    for ax, head in zip(axes, ("ss8", "ss3"), strict=True):
+        sub = data[data["head"] == head]
+        sns.barplot(data=sub, x="class", y="f1", hue="model", ax=ax, legend=head == "ss3")
+        ax.set_title(f"{head.upper()} per-class F1")
+        ax.set_xlabel("DSSP class" if head == "ss8" else "3-state class")
+        ax.set_ylabel("F1")
+        ax.set_ylim(0, 1)
+    if axes[1].get_legend() is not None:
+        sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), title="model")
+    fig.suptitle(f"Per-class F1 on {test_set}")
+    return _save(fig, path)
+
+
+def _row_normalized(matrix: np.ndarray) -> np.ndarray:
+    """Each true-class row divided by its support (rows without support -> NaN)."""
+    m = np.asarray(matrix, dtype=float)
+    sums = m.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sums > 0, m / sums, np.nan)
+
+
+def plot_confusions(evals: list[dict], test_set: str, path: Path) -> Path:
+    """Row-normalised 8-state confusion heatmaps, one panel per model, for one test set."""
+    items = [e for e in evals if e["test_set"] == test_set]
+    n = len(items)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 4.0 * rows), squeeze=False)
+    for ax, e in zip(axes.flat, items, strict=False):
+        classes = list(e.get("classes_ss8", "HGIEBTSC"))
+        sns.heatmap(
+            100 * _row_normalized(np.asarray(e["confusion_ss8"])),
+            annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False, square=True,
+            xticklabels=classes, yticklabels=classes, ax=ax, annot_kws={"size": 8},
+        )
+        ax.set_title(f"{e['model']} (Q8 {_pct(e['q8']):.1f}%)", fontsize=10)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true (DSSP)")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{test_set}: 8-state confusion, % of each true class")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_learning_curves(histories: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Loss (train solid, validation dashed) and validation Q8/Q3 against epoch per model."""
+    frames = [h.assign(model=name) for name, h in histories.items()]
+    data = pd.concat(frames, ignore_index=True)
+    loss = data.melt(id_vars=["model", "epoch"], value_vars=["train_loss", "valid_loss"],
+                     var_name="split", value_name="loss")
+    loss["split"] = loss["split"].str.replace("_loss", "", regex=False)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    sns.lineplot(data=loss, x="epoch", y="loss", hue="model", style="split", ax=axes[0],
+                 legend=False)
+    axes[0].set_title("loss (solid: train, dashed: validation)")
+    for ax, col, title in ((axes[1], "valid_q8", "validation Q8"),
+                           (axes[2], "valid_q3", "validation Q3")):
+        sns.lineplot(data=data, x="epoch", y=col, hue="model", marker="o", ax=ax,
+                     legend=col == "valid_q3")
+        ax.set_title(title)
+        ax.set_ylabel(f"{title} (%)")
+    for ax in axes:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    if axes[2].get_legend() is not None:
+        sns.move_legend(axes[2], "upper left", bbox_to_anchor=(1.02, 1), title="model")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- HTML
+
+
+def _e(value: Any) -> str:
+    """HTML-escaped text of a value."""
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    """Numbers for tables: floats with ``digits`` decimals, NaN/None as an en dash."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "&ndash;"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return _e(value)
+
+
+def _img(path: Path, caption: str) -> str:
+    """A <figure> with the PNG embedded as a base64 data URI."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<figure><img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def accuracy_html(table: pd.DataFrame) -> str:
+    """The accuracy table, grouped by test set, published rows marked."""
+    head = ("<tr><th>Model / method</th><th>Q8 (%)</th><th>Q3 (%)</th>"
+            "<th>Q3 from 8-state head (%)</th><th>Per-protein mean Q8 (%)</th>"
+            "<th>Residues</th><th>Proteins</th><th>Mask</th><th>Profiles</th></tr>")
+    body = []
+    for test_set, group in table.groupby("test_set", sort=False):
+        body.append(f'<tr class="group"><td colspan="9">Test set: {_e(test_set)}</td></tr>')
+        for r in group.itertuples(index=False):
+            published = r.source != OWN_SOURCE
+            name = _e(r.model)
+            if published:
+                name += f' <span class="badge">{_e(r.source)}</span>'
+            cells = [f"<td>{name}</td>"]
+            cells += [f'<td class="num">{_fmt(v)}</td>' for v in
+                      (r.q8, r.q3, r.q3_from_ss8, r.q8_per_protein_mean)]
+            cells += [f'<td class="num">{_fmt(v)}</td>' for v in
+                      (_int_or_none(r.n_residues), _int_or_none(r.n_proteins))]
+            cells += [f"<td>{_fmt(r.mask)}</td>",
+                      f"<td>{_e(r.profiles)}</td>"]
+            cls = ' class="published"' if published else ""
+            body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _int_or_none(value: Any) -> int | None:
+    """Counts as int; missing (None/NaN) as None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _dump(value: Any) -> str:
+    """Readable text dump of nested data (YAML when available, else JSON)."""
+    try:
+        import yaml
+
+        return yaml.safe_dump(_plain(value), sort_keys=False, default_flow_style=False)
+    except ImportError:  # pragma: no cover - pyyaml is a workflow dependency
+        return json.dumps(value, indent=2, default=str)
+
+
+def _plain(value: Any) -> Any:
+    """Plain Python containers (Snakemake's config wrappers are dict/list subclasses)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if _is_scalar(value) else str(value)
+
+
+def provenance_html(value: Any, depth: int = 0) -> str:
+    """Render nested provenance as tables: scalars in key/value tables, lists of records as
+    tables, nested dicts under headings; a ``config`` entry and anything deeper as a text dump."""
+    if _is_scalar(value):
+        text = "" if value is None else str(value)
+        return f"<pre>{_e(text)}</pre>" if "\n" in text else _e(text)
+    if isinstance(value, dict):
+        if depth >= 3:
+            return f"<pre>{_e(_dump(value))}</pre>"
+        scalars = {k: v for k, v in value.items() if _is_scalar(v)}
+        out = ""
+        if scalars:
+            rows = "".join(f"<tr><th>{_e(k)}</th><td>{provenance_html(v)}</td></tr>"
+                           for k, v in scalars.items())
+            out += f"<table>{rows}</table>"
+        level = min(3 + depth, 6)
+        for k, v in value.items():
+            if k in scalars:
+                continue
+            inner = (f"<pre>{_e(_dump(v))}</pre>" if k == "config"
+                     else provenance_html(v, depth + 1))
+            out += f"<h{level}>{_e(k)}</h{level}>{inner}"
+        return out
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, dict) and all(map(_is_scalar, v.values())) for v in value):
+            cols = list(dict.fromkeys(k for v in value for k in v))
+            head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{provenance_html(v.get(c))}</td>" for c in cols) + "</tr>"
+                for v in value
+            )
+            return f"<table><tr>{head}</tr>{rows}</table>"
+        if all(_is_scalar(v) for v in value):
+            return _e(", ".join("" if v is None else str(v) for v in value))
+    return f"<pre>{_e(_dump(value))}</pre>"
+
+
+def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    """Assemble the page from (anchor, heading, html) sections."""
+    nav = " ".join(f'<a href="#{a}">{_e(h)}</a>' for a, h, _ in sections)
+    body = "".join(f'<section id="{a}"><h2>{_e(h)}</h2>{content}</section>'
+                   for a, h, content in sections)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{_e(title)}</h1>"
+            f"<nav>{nav}</nav>{body}</body></html>\n")
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def own_profile_source(provenance: dict) -> str:
+    """Short profile label of this workflow's rows, e.g. "mmseqs2 / seqdb (this workflow)".
+
+    ``provenance["profile_source"]`` wins when given; otherwise tool and database name are
+    read from ``provenance["profiles"]`` (run_provenance's layout) and the config.
+    """
+    if provenance.get("profile_source"):
+        return str(provenance["profile_source"])
+    prof = provenance.get("profiles") or {}
+    database = prof.get("database") if isinstance(prof.get("database"), dict) else {}
+    config_profiles = (provenance.get("config") or {}).get("profiles") or {}
+    tool = prof.get("tool") or prof.get("backend") or config_profiles.get("backend")
+    db = database.get("name") or config_profiles.get("database")
+    parts = [str(x) for x in (tool, db) if x]
+    return f"{' / '.join(parts)} (this workflow)" if parts else "this workflow (see Provenance)"
+
+
+def build_report(
+    eval_files: list[Path],
+    history_files: dict[str, Path],
+    provenance: dict,
+    published: list[dict],
+    out_dir: Path,
+) -> Path:
+    """Write index.html, accuracy.tsv, per_class.tsv and figures/*.png to ``out_dir``.
+
+    ``published`` rows need method, test_set, q8/q3 (percent) and profiles. The profiles
+    column of own rows comes from :func:`own_profile_source`.
+    Returns the path of index.html.
+    """
+    out_dir = Path(out_dir)
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    evals = [load_metrics(Path(p)) for p in eval_files]
+    profiles = own_profile_source(provenance)
+    acc = accuracy_table(evals, published, profiles)
+    per_class = per_class_long(evals)
+    with atomic_path(out_dir / "accuracy.tsv") as tmp:
+        acc.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+    with atomic_path(out_dir / "per_class.tsv") as tmp:
+        per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+    masks = sorted({str(e.get("mask_description", e.get("mask", "?"))) for e in evals})
+    measured = (
+        "Q8 and Q3 are residue-pooled accuracies over all counted residues of a test set (not "
+        "a mean of per-protein accuracies, which is shown separately); residues count where "
+        f"the mask is 1 and the true label is known. Masks used: {_e('; '.join(masks) or '-')}. "
+        "Q3 is the 3-state head; 'Q3 from 8-state head' reduces the 8-state prediction "
+        "(H,G,I&rarr;H; E,B&rarr;E; T,S,C&rarr;C). Published rows are copied from the papers, "
+        "were computed with other profile databases (column Profiles), and are not re-run here; "
+        "profile depth alone moves accuracy by several points."
+    )
+    sections = [("accuracy", "Accuracy", f'<p class="caption">{measured}</p>'
+                 + accuracy_html(acc))]
+
+    test_sets = list(dict.fromkeys(e["test_set"] for e in evals))
+    f1_parts, cm_parts = [], []
+    for ts in test_sets:
+        name = _safe(ts)
+        f1_path = plot_per_class_f1(per_class, ts, fig_dir / f"per_class_f1_{name}.png")
+        f1_parts.append(_img(f1_path, f"Per-class F1 on {_e(ts)} (8-state and 3-state heads), "
+                             "over residues with mask 1."))
+        cm_path = plot_confusions(evals, ts, fig_dir / f"confusion_{name}.png")
+        cm_parts.append(_img(cm_path, f"8-state confusion on {_e(ts)}: each row is a true DSSP "
+                             "class, cells give the % of that class predicted as each column."))
+    if f1_parts:
+        sections.append(("per-class", "Per-class F1", "".join(f1_parts)))
+        sections.append(("confusion", "Confusion matrices", "".join(cm_parts)))
+
+    if history_files:
+        histories = {m: load_history(Path(p)) for m, p in history_files.items()}
+        lc_path = plot_learning_curves(histories, fig_dir / "learning_curves.png")
+        sections.append(("training", "Learning curves", _img(
+            lc_path, "Per-epoch training and validation loss and validation Q8/Q3 (validation "
+            "split from the training data; test sets are never used during training).")))
+
+    sections.append(("provenance", "Provenance", provenance_html(provenance)
+                     if provenance else "<p>No provenance recorded.</p>"))
+    index = out_dir / "index.html"
+    atomic_write_text(index, _page("protrnn: protein secondary structure prediction", sections))
+    return index

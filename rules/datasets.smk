@@ -1,0 +1,24 @@
+"""Parse each dataset into one canonical table (id, sequence, ss8, ss3, masks, split, label)."""
+
+
+rule parse_dataset:
+    input:
+        unpack(dataset_files),
+    output:
+        "results/datasets/{dataset}.tsv.gz",
+    log:
+        "logs/datasets/{dataset}.log",
+    benchmark:
+        "benchmarks/datasets/{dataset}.tsv"
+    conda:
+        "../envs/python.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.dataset],
+        max_proteins=lambda wildcards: dataset_max_proteins(wildcards.dataset),
+        seed=config["train"]["seed"],
+    script:
+        "../scripts/parse_dataset.py"

@@ -1,0 +1,23 @@
+"""Rule encode: canonical table + profile shards -> compressed feature arrays."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+
+from protrnn.alphabet import sequence_hash  # noqa: E402
+from protrnn.datasets import read_table  # noqa: E402
+from protrnn.features import encode_dataset  # noqa: E402
+from protrnn.profiles.store import read_shard  # noqa: E402
+from protrnn.runlog import setup_logging  # noqa: E402
+
+smk = snakemake  # noqa: F821
+log = setup_logging(smk.log[0])
+table = read_table(Path(smk.input.table))
+needed = {sequence_hash(s) for s in table["sequence"]}
+profiles = {}
+for path in smk.input.profiles:
+    shard = read_shard(Path(path))
+    profiles.update({k: v for k, v in shard.items() if k in needed})
+summary = encode_dataset(table, profiles, Path(smk.output[0]), task=smk.params.task)
+log.info("%s: %s", smk.wildcards.dataset, summary)

@@ -1,0 +1,21 @@
+"""Rule evaluate: predictions and metrics of one model on one test set."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+
+from protrnn.evaluate import evaluate_model  # noqa: E402
+from protrnn.runlog import setup_logging  # noqa: E402
+
+smk = snakemake  # noqa: F821
+log = setup_logging(smk.log[0])
+metrics = evaluate_model(
+    model_path=Path(smk.input.model),
+    encoded_path=Path(smk.input.encoded),
+    out_dir=Path(smk.output.metrics).parent,
+    mask=smk.params.mask,
+    device="cpu",
+)
+log.info("%s on %s: Q8 %.4f Q3 %.4f", smk.wildcards.model, smk.wildcards.testset,
+         metrics["q8"], metrics["q3"])

@@ -1,0 +1,31 @@
+"""Rule report: the comparison page results/report/index.html, TSV tables and figures."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+
+from protrnn.provenance import run_provenance  # noqa: E402
+from protrnn.report import build_report  # noqa: E402
+from protrnn.runlog import setup_logging  # noqa: E402
+
+smk = snakemake  # noqa: F821
+log = setup_logging(smk.log[0])
+repo = Path(smk.scriptdir).parent
+provenance = run_provenance(
+    config=dict(smk.params.config),
+    tables=[Path(p) for p in smk.input.tables],
+    shard_jsons=[Path(p) for p in smk.input.profiles],
+    database_dir=Path(smk.input.database),
+    repo=repo,
+    download_dir=Path("resources/downloads"),
+)
+histories = {Path(p).parent.name: Path(p) for p in smk.input.histories}
+out = build_report(
+    eval_files=[Path(p) for p in smk.input.metrics],
+    history_files=histories,
+    provenance=provenance,
+    published=list(smk.params.published),
+    out_dir=Path(smk.output.html).parent,
+)
+log.info("report written: %s", out)

@@ -1,0 +1,72 @@
+"""Config validation: wrong keys and types stop the run with a message naming the key."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from protrnn.config import ConfigError, load_config, model_spec, validate_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "config.yaml"
+
+
+def base() -> dict:
+    return yaml.safe_load(CONFIG.read_text())
+
+
+def test_default_config_is_valid_and_gets_defaults():
+    config = load_config(CONFIG)
+    assert config["profiles"]["mmseqs2"]["num_iterations"] == 3
+    assert config["evaluate"]["test_sets"]["cb513"]["mask"] == "eval_mask"
+    assert config["datasets"]["cb513"]["split"] == "test"
+
+
+def test_misspelled_key_is_named():
+    config = base()
+    config["presets"]["cpu"]["epochz"] = 3
+    with pytest.raises(ConfigError, match=r"presets\.cpu.*'epochz' was unexpected"):
+        validate_config(config)
+
+
+def test_wrong_type_is_named():
+    config = base()
+    config["profiles"]["shards"] = "eight"
+    with pytest.raises(ConfigError, match=r"profiles\.shards: 'eight' is not of type 'integer'"):
+        validate_config(config)
+
+
+def test_bad_checksum_format_is_named():
+    config = base()
+    config["files"]["netsurfp2_cb513_csv"]["sha256"] = "abc"
+    with pytest.raises(ConfigError, match=r"files\.netsurfp2_cb513_csv\.sha256"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("train", "dataset"), "nope", r"train\.dataset: 'nope' is not in datasets"),
+        (("train", "preset"), "huge", r"train\.preset: 'huge' is not in presets"),
+        (("profiles", "database"), "uniref", r"profiles\.database"),
+        (("evaluate", "test_sets", "cb513", "dataset"), "netsurfp2_train", "training dataset"),
+        (("datasets", "cb513", "files", "csv"), "missing_file", r"datasets\.cb513\.files\.csv"),
+    ],
+)
+def test_cross_references(path, value, message):
+    config = base()
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_model_spec_follows_preset_size():
+    config = load_config(CONFIG)
+    assert model_spec(config, "cnn_bigru")["hidden"] == config["models"]["cnn_bigru"]["hidden"]
+    config["train"]["preset"] = "gpu"
+    full = model_spec(config, "cnn_bigru")
+    assert full["hidden"] == 300 and full["layers"] == 3 and full["fc"] == [300, 300]
+    assert "full" not in full and full["name"] == "cnn_bigru"

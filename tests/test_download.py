@@ -1,0 +1,141 @@
+"""protrnn.download: mirror (HTTP, folder, file URL), checksums, errors, retries."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from protrnn.download import DownloadError, fetch, sha256_file
+
+CASP12 = "ss/raw/prottrans_netsurfp2/CASP12_HHblits.csv"
+CASP12_SHA = "537535ecb4cb3dfa6f590a024e208ae15a955576ad758147b4e0605a8d7eecb9"
+FAST = {"timeout": 5, "retries": 2, "backoff": 0.01}
+
+
+def _closed_port() -> int:
+    """A loopback port that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _only(folder: Path) -> list[str]:
+    """Names in ``folder`` (to catch leftover temporary files)."""
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_sha256_file(shared_data: Path) -> None:
+    assert sha256_file(shared_data / CASP12) == CASP12_SHA
+
+
+def test_fetch_from_http_mirror(mirror_server: str, shared_data: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "raw" / "casp12.csv"
+    fetch("casp12", "https://example.invalid/x.csv", CASP12_SHA, CASP12, dest, mirror_server)
+    assert dest.read_bytes() == (shared_data / CASP12).read_bytes()
+    assert _only(dest.parent) == ["casp12.csv"]
+
+
+def test_fetch_public_url_without_mirror(mirror_server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "casp12.csv"
+    fetch("casp12", f"{mirror_server}/{CASP12}", CASP12_SHA, None, dest, None, **FAST)
+    assert sha256_file(dest) == CASP12_SHA
+
+
+def test_bad_checksum_keeps_nothing(mirror_server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "casp12.csv"
+    with pytest.raises(DownloadError) as err:
+        fetch("casp12", None, "0" * 64, CASP12, dest, mirror_server)
+    message = str(err.value)
+    assert "casp12" in message and "0" * 64 in message and CASP12_SHA in message
+    assert _only(tmp_path) == []
+
+
+def test_http_404(mirror_server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "missing.csv"
+    with pytest.raises(DownloadError, match="404") as err:
+        fetch("missing", None, None, "ss/raw/no_such_file.csv", dest, mirror_server, **FAST)
+    assert "missing" in str(err.value)
+    assert _only(tmp_path) == []
+
+
+def test_local_folder_mirror(shared_data: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "casp12.csv"
+    fetch("casp12", None, CASP12_SHA, CASP12, dest, str(shared_data))
+    assert sha256_file(dest) == CASP12_SHA
+    with pytest.raises(DownloadError, match="no_such_file"):
+        fetch("x", None, None, "no_such_file.csv", tmp_path / "x", str(shared_data))
+    assert _only(tmp_path) == ["casp12.csv"]
+
+
+def test_file_url_mirror(shared_data: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "casp12.csv"
+    fetch("casp12", None, CASP12_SHA, CASP12, dest, shared_data.resolve().as_uri())
+    assert sha256_file(dest) == CASP12_SHA
+
+
+def test_unreachable_without_mirror_mentions_mirror(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/data.csv"
+    with pytest.raises(DownloadError) as err:
+        fetch("data", url, None, "ss/data.csv", tmp_path / "data.csv", None, **FAST)
+    message = str(err.value)
+    assert "could not download data from" in message and url in message
+    assert "Offline?" in message and "--config mirror=" in message
+    assert _only(tmp_path) == []
+
+
+def test_mirror_only_file_without_mirror(tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="only available through a mirror.*--config mirror="):
+        fetch("seqdb", None, None, "seqdb/x.fasta.gz", tmp_path / "x", None)
+
+
+def test_mirror_without_mirror_path(tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="mirror_path"):
+        fetch("x", "http://127.0.0.1/x", None, None, tmp_path / "x", str(tmp_path))
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers 503 to the first request, then the payload; the second path truncates."""
+
+    calls: dict[str, int] = {}
+
+    def do_GET(self) -> None:  # noqa: N802
+        n = self.calls[self.path] = self.calls.get(self.path, 0) + 1
+        body = b"payload\n"
+        if self.path == "/flaky" and n == 1:
+            self.send_error(503)
+            return
+        self.send_response(200)
+        claimed = len(body) * (10 if self.path == "/short" else 1)
+        self.send_header("Content-Length", str(claimed))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture()
+def flaky_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_retry_after_server_error(flaky_server: str, tmp_path: Path) -> None:
+    dest = tmp_path / "p.txt"
+    fetch("p", f"{flaky_server}/flaky", None, None, dest, None, **FAST)
+    assert dest.read_bytes() == b"payload\n"
+
+
+def test_truncated_download_is_an_error(flaky_server: str, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="closed after 8 of 80 bytes"):
+        fetch("p", f"{flaky_server}/short", None, None, tmp_path / "p.txt", None, **FAST)
+    assert _only(tmp_path) == []

@@ -1,0 +1,32 @@
+"""Atomic writes leave either the old file or the complete new one, never a partial file."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from protrnn.fileio import atomic_path, atomic_write_text
+
+
+def test_atomic_write_replaces(tmp_path: Path):
+    target = tmp_path / "sub" / "out.txt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_failure_leaves_no_partial_output(tmp_path: Path):
+    target = tmp_path / "out.npz"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        np.savez(tmp, a=np.arange(3))
+        raise RuntimeError("crash while writing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temporary_path_keeps_suffixes(tmp_path: Path):
+    target = tmp_path / "table.tsv.gz"
+    with atomic_path(target) as tmp:
+        assert tmp.name.endswith(".tsv.gz")
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x"

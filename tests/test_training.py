@@ -1,0 +1,197 @@
+"""Training: masked loss, overfitting, outputs + resume, determinism, prediction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from protrnn.alphabet import AMINO_ACIDS, SS3, SS8, SS8_TO_SS3, sequence_hash
+from protrnn.features import encode_dataset, load_encoded
+from protrnn.models import build_model
+from protrnn.training import (
+    collate,
+    evaluate,
+    load_model,
+    make_batches,
+    masked_loss,
+    predict_proba,
+    train,
+)
+
+TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 16, "layers": 1, "dropout": 0.0}
+PRESET = {
+    "epochs": 2,
+    "batch_size": 4,
+    "lr": 0.01,
+    "weight_decay": 0.0,
+    "patience": 10,
+    "clip": 1.0,
+    "threads": 1,
+    "loss_weights": {"ss8": 1.0, "ss3": 1.0},
+}
+
+
+def _synthetic(path: Path, n: int, seed: int = 0, splits: list[str] | None = None) -> Path:
+    """Encoded dataset whose ss8 label is a function of the residue and its left neighbour."""
+    rng = np.random.default_rng(seed)
+    rows, profiles = [], {}
+    for i in range(n):
+        length = int(rng.integers(15, 40))
+        aa = rng.integers(0, 20, length)
+        seq = "".join(AMINO_ACIDS[a] for a in aa)
+        left = np.concatenate([[0], aa[:-1]])
+        ss8 = "".join(SS8[(a + b) % 8] for a, b in zip(aa, left, strict=True))
+        mask = "".join("0" if rng.random() < 0.1 else "1" for _ in range(length))
+        rows.append(
+            {
+                "id": f"prot{i}",
+                "sequence": seq,
+                "ss8": ss8,
+                "ss3": "".join(SS8_TO_SS3[c] for c in ss8),
+                "eval_mask": mask,
+                "cb513_mask": "",
+                "split": splits[i] if splits else "train",
+                "label": "",
+            }
+        )
+        profiles[sequence_hash(seq)] = rng.normal(0, 2, (length, 20))
+    encode_dataset(pd.DataFrame(rows), profiles, path)
+    return path
+
+
+def test_masked_loss_ignores_padding_and_masked_residues(tmp_path: Path) -> None:
+    enc = load_encoded(_synthetic(tmp_path / "d.npz", 4))
+    batch = collate(enc, np.arange(4), torch.device("cpu"))
+    torch.manual_seed(0)
+    out = build_model(TINY_RNN)(batch["x"], batch["lengths"])
+    weights = {"ss8": 1.0, "ss3": 0.5}
+    before = masked_loss(out, batch, weights)
+    changed = {k: v.clone() for k, v in batch.items()}
+    not_counted = ~batch["mask"]  # padding and eval_mask == 0
+    assert not_counted.any()
+    changed["ss8"][not_counted] = 5
+    changed["ss3"][not_counted] = 2
+    assert torch.equal(masked_loss(out, changed, weights), before)
+    changed["ss8"][batch["mask"]] = (batch["ss8"][batch["mask"]] + 1) % 8
+    assert not torch.equal(masked_loss(out, changed, weights), before)
+
+
+def test_batches_respect_residue_budget() -> None:
+    lengths = np.array([5, 50, 7, 48, 6, 30, 31, 8])
+    batches = make_batches(lengths, batch_size=3, max_residues=100, rng=np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(8))
+    for b in batches:
+        assert len(b) <= 3
+        assert len(b) == 1 or lengths[b].max() * len(b) <= 100
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "rnn", "cell": "gru", "hidden": 64, "layers": 1, "dropout": 0.0},
+        {
+            "type": "cnn_rnn",
+            "embed": 8,
+            "kernels": [3],
+            "filters": 16,
+            "hidden": 16,
+            "layers": 1,
+            "fc": [32],
+            "dropout": 0.0,
+        },
+    ],
+    ids=["bigru", "cnn_bigru"],
+)
+def test_tiny_model_overfits(tmp_path: Path, spec: dict) -> None:
+    torch.manual_seed(0)
+    enc = load_encoded(_synthetic(tmp_path / "d.npz", 8))
+    model = build_model(spec)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.02, weight_decay=0.0)
+    batch = collate(enc, np.arange(8), torch.device("cpu"))
+    weights = {"ss8": 1.0, "ss3": 1.0}
+    for step in range(300):
+        model.train()
+        loss = masked_loss(model(batch["x"], batch["lengths"]), batch, weights)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 25 == 24 and evaluate(model, enc, torch.device("cpu"), weights, 8)["q8"] > 97:
+            break
+    metrics = evaluate(model, enc, torch.device("cpu"), weights, 8)
+    assert metrics["q8"] > 95 and metrics["q3"] > 95, metrics
+
+
+def test_train_outputs_and_resume(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "d.npz", 16, splits=["train"] * 12 + ["valid"] * 4)
+    out = tmp_path / "model"
+    logs: list[str] = []
+    summary = train(TINY_RNN, PRESET, data, out, seed=3, log=logs.append)
+    assert summary["epochs_run"] == 2 and summary["residues_per_s"] > 0
+    assert (out / "model.pt").is_file() and (out / "checkpoints" / "last.pt").is_file()
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    assert list(history.columns) == [
+        "epoch",
+        "train_loss",
+        "valid_loss",
+        "valid_q8",
+        "valid_q3",
+        "seconds",
+    ]
+    assert history["epoch"].tolist() == [1, 2]
+    assert any(line.startswith("epoch 2") for line in logs)
+
+    logs.clear()
+    summary = train(TINY_RNN, {**PRESET, "epochs": 4}, data, out, seed=3, log=logs.append)
+    history2 = pd.read_csv(out / "history.tsv", sep="\t")
+    assert history2["epoch"].tolist() == [1, 2, 3, 4]
+    pd.testing.assert_frame_equal(history2.iloc[:2], history)
+    assert any("resuming" in line for line in logs)
+    assert not any(line.startswith("epoch 1:") for line in logs)
+
+    # resuming gives the same model as training 4 epochs in one go
+    out_once = tmp_path / "once"
+    train(TINY_RNN, {**PRESET, "epochs": 4}, data, out_once, seed=3, log=lambda s: None)
+    once = torch.load(out_once / "checkpoints" / "last.pt", weights_only=True)["state_dict"]
+    resumed = torch.load(out / "checkpoints" / "last.pt", weights_only=True)["state_dict"]
+    for k in once:
+        assert torch.equal(once[k], resumed[k]), k
+
+    with pytest.raises(ValueError, match="another model spec"):
+        train({**TINY_RNN, "hidden": 8}, PRESET, data, out, seed=3, log=lambda s: None)
+
+
+def test_determinism_and_prediction(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "d.npz", 12)  # no 'valid' proteins: a fixed 10% is carved
+    spec = {
+        "type": "cnn_rnn",
+        "embed": 4,
+        "kernels": [3, 5],
+        "filters": 4,
+        "hidden": 8,
+        "layers": 1,
+        "fc": [8],
+        "dropout": 0.3,
+    }
+    a = train(spec, PRESET, data, tmp_path / "a", seed=7, log=lambda s: None)
+    b = train(spec, PRESET, data, tmp_path / "b", seed=7, log=lambda s: None)
+    assert a["valid_q8"] == b["valid_q8"]
+    wa = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    wb = torch.load(tmp_path / "b" / "model.pt", weights_only=True)
+    assert wa["features"] == 41 and wa["spec"] == spec
+    for k in wa["state_dict"]:
+        assert torch.equal(wa["state_dict"][k], wb["state_dict"][k]), k
+
+    model = load_model(tmp_path / "a" / "model.pt", "cpu")
+    enc = load_encoded(data)
+    probs = predict_proba(model, enc, "cpu", batch_size=5)
+    assert len(probs) == len(enc)
+    for i, p in enumerate(probs):
+        assert p["ss8"].shape == (enc.lengths[i], len(SS8))
+        assert p["ss3"].shape == (enc.lengths[i], len(SS3))
+        assert np.allclose(p["ss8"].sum(1), 1.0, atol=1e-5)
+    alone = predict_proba(model, enc.select([3]), "cpu")[0]
+    assert np.allclose(alone["ss8"], probs[3]["ss8"], atol=1e-5)
