@@ -53,7 +53,7 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
 
 
 def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
-    """Return a validated copy of ``config`` with defaults filled in; raise ConfigError naming the key."""
+    """Validated copy of ``config`` with defaults filled in; ConfigError names the bad key."""
     schema = load_schema(schema_path)
     validator = jsonschema.Draft7Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -131,7 +131,6 @@ def model_spec(config: dict, model: str) -> dict:
     spec.pop("small", None)
     spec.pop("full", None)
     spec.update(overrides)
-    spec["name"] = model
     return spec
 
 

@@ -2,12 +2,23 @@
 
 Outputs in ``out_dir``:
 
-- ``metrics.json``: see :func:`metrics_to_json`; accuracies are fractions in [0, 1].
-- ``per_class.tsv``: head (ss8/ss3), class, support, precision, recall, f1.
+- ``metrics.json``: see :func:`metrics_to_json`; accuracies, SOV and ECE are fractions in
+  [0, 1]. Besides the scalars of :func:`protrnn.metrics.evaluate_predictions` (Q8/Q3, SOV'99 and
+  SOV_refine as means over proteins, macro-F1, ECE, per-class tables with MCC, reliability
+  bins, length bins) it holds 95% percentile-bootstrap CIs over proteins
+  (:mod:`protrnn.bootstrap`, seed 0, 1000 resamples; see :func:`add_intervals`):
+  ``q8_ci``, ``q3_ci``, ``q3_from_ss8_ci``, ``sov99_ss8_ci``, ``sov99_ss3_ci``,
+  ``sov_refine_ss8_ci``, ``sov_refine_ss3_ci`` as ``[low, high]``, ``q8_ci_low`` ...
+  ``q3_ci_high`` columns in every ``length_bins`` row, and ``bootstrap`` (the settings).
+- ``per_class.tsv``: head (ss8/ss3), class, support, precision, recall, f1, mcc.
 - ``predictions.npz``: ``ids``, ``lengths``, ``offsets`` (into the concatenated residue arrays),
   ``pred_ss8`` / ``pred_ss3`` (one string per protein), ``prob_ss8`` (N x 8) / ``prob_ss3``
   (N x 3) float16 concatenated over proteins, ``mask`` (uint8, the residues that were scored),
-  ``q8`` / ``q3`` per protein (NaN where no residue was scored).
+  ``q8`` / ``q3`` per protein (NaN where no residue was scored); for paired tests between
+  models on the same test set, per protein in ``ids`` order: ``correct_ss8``, ``total_ss8``,
+  ``correct_ss3``, ``total_ss3``, ``correct_ss3_from_ss8`` (int64 counted residues),
+  ``sov99_ss8``, ``sov99_ss3``, ``sov_refine_ss8``, ``sov_refine_ss3`` (float64, NaN = nothing
+  observed); and ``model``, ``test_set`` (0-d strings).
 """
 
 from __future__ import annotations
@@ -23,8 +34,27 @@ import numpy as np
 import pandas as pd
 
 from protrnn.alphabet import SS3, SS8
+from protrnn.bootstrap import bootstrap_ci, bootstrap_mean_ci
 from protrnn.fileio import atomic_path, atomic_write_text
-from protrnn.metrics import evaluate_predictions
+from protrnn.metrics import LENGTH_BINS, evaluate_predictions
+
+#: Bootstrap settings of the CIs in metrics.json (and of the report's paired tests).
+N_BOOT = 1000
+SEED = 0
+LEVEL = 0.95
+
+#: Per-protein arrays written to predictions.npz for paired tests (npz key -> result key).
+PAIRED_ARRAYS = {
+    "correct_ss8": "per_protein_correct_ss8",
+    "total_ss8": "per_protein_total_ss8",
+    "correct_ss3": "per_protein_correct_ss3",
+    "total_ss3": "per_protein_total_ss3",
+    "correct_ss3_from_ss8": "per_protein_correct_ss3_from_ss8",
+    "sov99_ss8": "per_protein_sov99_ss8",
+    "sov99_ss3": "per_protein_sov99_ss3",
+    "sov_refine_ss8": "per_protein_sov_refine_ss8",
+    "sov_refine_ss3": "per_protein_sov_refine_ss3",
+}
 
 #: Mask choices: residues counted for each.
 MASKS = {
@@ -89,11 +119,57 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def add_intervals(
+    result: dict, n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL
+) -> dict:
+    """Copy of ``result`` with percentile-bootstrap CIs over proteins (see the module docstring).
+
+    Pooled accuracies (Q8, Q3, Q3 from the 8-state head, and Q8/Q3 of every length bin) use
+    :func:`protrnn.bootstrap.bootstrap_ci` on the per-protein correct/total counts; SOVs use
+    :func:`protrnn.bootstrap.bootstrap_mean_ci` on the per-protein values. Macro-F1 and ECE get
+    no interval.
+    """
+    out = dict(result)
+    c8, t8 = result["per_protein_correct_ss8"], result["per_protein_total_ss8"]
+    c3, t3 = result["per_protein_correct_ss3"], result["per_protein_total_ss3"]
+    c3_from8 = result["per_protein_correct_ss3_from_ss8"]
+    kw = {"n_boot": n_boot, "seed": seed, "level": level}
+    for key, correct, total in (("q8", c8, t8), ("q3", c3, t3), ("q3_from_ss8", c3_from8, t3)):
+        out[f"{key}_ci"] = list(bootstrap_ci(correct, total, **kw)[1:])
+    for key in ("sov99_ss8", "sov99_ss3", "sov_refine_ss8", "sov_refine_ss3"):
+        if f"per_protein_{key}" in result:
+            out[f"{key}_ci"] = list(bootstrap_mean_ci(result[f"per_protein_{key}"], **kw)[1:])
+    if "length_bins" in result:
+        bins = result["length_bins"].copy()
+        lengths = np.asarray(result["per_protein_length"])
+        cols: dict[str, list[float]] = {
+            c: [] for c in ("q8_ci_low", "q8_ci_high", "q3_ci_low", "q3_ci_high")
+        }
+        for _, lower, upper in LENGTH_BINS:
+            sel = (lengths >= lower) & (lengths < upper)
+            for key, correct, total in (("q8", c8, t8), ("q3", c3, t3)):
+                _, lo, hi = bootstrap_ci(np.asarray(correct)[sel], np.asarray(total)[sel], **kw)
+                cols[f"{key}_ci_low"].append(lo)
+                cols[f"{key}_ci_high"].append(hi)
+        for c, values in cols.items():
+            bins[c] = values
+        out["length_bins"] = bins
+    out["bootstrap"] = {
+        "method": "percentile bootstrap over proteins",
+        "n_boot": n_boot,
+        "seed": seed,
+        "level": level,
+    }
+    return out
+
+
 def metrics_to_json(result: dict, **info: Any) -> dict:
-    """metrics.json content: scalar metrics, matrices as lists, per-class rows, plus ``info``."""
-    skip = {"per_protein_q8", "per_protein_q3"}
+    """metrics.json content: scalar metrics, matrices as lists, tables as row lists, ``info``.
+
+    Per-protein arrays (keys ``per_protein_*``) are left out; they go to predictions.npz.
+    """
     out = dict(info)
-    out.update({k: v for k, v in result.items() if k not in skip})
+    out.update({k: v for k, v in result.items() if not k.startswith("per_protein_")})
     out["classes_ss8"] = SS8
     out["classes_ss3"] = SS3
     out["accuracy_units"] = "fraction"
@@ -101,15 +177,30 @@ def metrics_to_json(result: dict, **info: Any) -> dict:
 
 
 def per_class_table(result: dict) -> pd.DataFrame:
-    """Long per-class table of both heads (columns head, class, support, precision, recall, f1)."""
+    """Long per-class table of both heads: head, class, support, precision, recall, f1, mcc."""
     frames = [result[f"per_class_{h}"].assign(head=h) for h in ("ss8", "ss3")]
     table = pd.concat(frames, ignore_index=True)
-    return table[["head", "class", "support", "precision", "recall", "f1"]]
+    return table[["head", "class", "support", "precision", "recall", "f1", "mcc"]]
 
 
-def _write_predictions(path: Path, ids: list[str], lengths: np.ndarray, preds: list[dict],
-                       mask: np.ndarray, result: dict) -> None:
-    """predictions.npz (compressed, atomic)."""
+def _write_predictions(
+    path: Path,
+    ids: list[str],
+    lengths: np.ndarray,
+    preds: list[dict],
+    mask: np.ndarray,
+    result: dict,
+    model: str = "",
+    test_set: str = "",
+) -> None:
+    """predictions.npz (compressed, atomic); see the module docstring for the keys."""
+    paired = {
+        key: np.asarray(
+            result[src], dtype=np.int64 if key.startswith(("correct", "total")) else float
+        )
+        for key, src in PAIRED_ARRAYS.items()
+        if src in result
+    }
     prob8 = [np.asarray(p["ss8"], dtype=np.float32) for p in preds]
     prob3 = [np.asarray(p["ss3"], dtype=np.float32) for p in preds]
     alpha8, alpha3 = np.array(list(SS8)), np.array(list(SS3))
@@ -127,6 +218,9 @@ def _write_predictions(path: Path, ids: list[str], lengths: np.ndarray, preds: l
             mask=mask.astype(np.uint8),
             q8=result["per_protein_q8"],
             q3=result["per_protein_q3"],
+            model=np.array(model),
+            test_set=np.array(test_set),
+            **paired,
         )
 
 
@@ -182,11 +276,20 @@ def evaluate_model(
         "device": _device_of(model),
         "splits": {str(k): int(v) for k, v in splits.items()},
     }
+    result = add_intervals(result)
     content = metrics_to_json(result, **info)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_predictions(out_dir / "predictions.npz", ids, lengths, preds,
-                       np.concatenate(masks) if masks else selected, result)
+    _write_predictions(
+        out_dir / "predictions.npz",
+        ids,
+        lengths,
+        preds,
+        np.concatenate(masks) if masks else selected,
+        result,
+        model=info["model"],
+        test_set=info["test_set"],
+    )
     with atomic_path(out_dir / "per_class.tsv") as tmp:
         per_class_table(result).to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")

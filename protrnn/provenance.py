@@ -17,11 +17,16 @@ def _git_commit(repo: Path) -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         )
         dirty = subprocess.run(
             ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
         return out.stdout.strip() + (" (uncommitted changes)" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -32,8 +37,12 @@ def tool_versions() -> dict[str, str]:
     import numpy
     import torch
 
-    versions = {"python": platform.python_version(), "numpy": numpy.__version__,
-                "pandas": pd.__version__, "torch": torch.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "torch": torch.__version__,
+    }
     try:
         import snakemake
 
@@ -56,12 +65,17 @@ def dataset_rows(config: dict, tables: list[Path], download_dir: Path) -> list[d
             local = download_dir / key
             digest = sha256_file(local) if local.exists() else "missing"
             sources.append(f"{key}: {entry.get('url') or entry.get('mirror_path')} sha256 {digest}")
-        rows.append({
-            "dataset": name, "format": spec["format"], "task": spec["task"],
-            "proteins": len(table), "residues": int(table["sequence"].str.len().sum()),
-            "splits": ", ".join(f"{k} {v}" for k, v in table["split"].value_counts().items()),
-            "sources": "; ".join(sources),
-        })
+        rows.append(
+            {
+                "dataset": name,
+                "format": spec["format"],
+                "task": spec["task"],
+                "proteins": len(table),
+                "residues": int(table["sequence"].str.len().sum()),
+                "splits": ", ".join(f"{k} {v}" for k, v in table["split"].value_counts().items()),
+                "sources": "; ".join(sources),
+            }
+        )
     return rows
 
 
@@ -76,16 +90,26 @@ def profile_summary(shard_jsons: list[Path], database_dir: Path) -> dict:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
     return {
-        "backend": first.get("backend"), "tool": first.get("tool"),
-        "version": first.get("version"), "parameters": first.get("parameters"),
-        "column_order": first.get("column_order"), "shards": len(shards), "totals": totals,
+        "backend": first.get("backend"),
+        "tool": first.get("tool"),
+        "version": first.get("version"),
+        "parameters": first.get("parameters"),
+        "column_order": first.get("column_order"),
+        "shards": len(shards),
+        "totals": totals,
         "database": {k: v for k, v in database.items() if k != "sources"},
         "database_sources": database.get("sources"),
     }
 
 
-def run_provenance(config: dict, tables: list[Path], shard_jsons: list[Path],
-                   database_dir: Path, repo: Path, download_dir: Path) -> dict:
+def run_provenance(
+    config: dict,
+    tables: list[Path],
+    shard_jsons: list[Path],
+    database_dir: Path,
+    repo: Path,
+    download_dir: Path,
+) -> dict:
     return {
         "git_commit": _git_commit(repo),
         "tools": tool_versions(),

@@ -1,9 +1,19 @@
-"""Self-contained HTML report: accuracy tables, per-class F1, confusion heatmaps, learning curves.
+"""Self-contained HTML comparison report: accuracy with CIs, SOV, pairwise tests, figures.
 
 ``build_report`` writes into ``out_dir``: ``index.html`` (one file, inline CSS, figures embedded
-as base64 PNG data URIs, no external references), ``accuracy.tsv``, ``per_class.tsv`` and every
-figure as ``figures/*.png``. Accuracies in the report and its TSVs are percentages; metrics.json
-files hold fractions (see :mod:`protrnn.evaluate`), published values are given in percent.
+as base64 PNG data URIs, no external references), the tables ``accuracy.tsv`` (with 95% CI
+columns ``*_ci_low``/``*_ci_high``), ``per_class.tsv``, ``pairwise.tsv``, ``length_bins.tsv``,
+``calibration.tsv`` and ``run_times.tsv``, and every figure as ``figures/*.png``.
+
+Units: Q8/Q3, SOV and ECE in the report and its TSVs are percentages; F1, MCC, macro-F1 and
+the reliability-diagram columns of calibration.tsv (bin edges, mean confidence, accuracy) are
+fractions in [0, 1]. metrics.json files hold fractions (see :mod:`protrnn.evaluate`);
+published values are given in percent.
+
+Pairwise tests: for every pair of own models on a test set, a paired percentile bootstrap over
+proteins (:func:`protrnn.bootstrap.paired_bootstrap_test`, seed 0, 1000 resamples) of the Q8
+and Q3 difference, using the per-protein correct/total counts of each model's predictions.npz,
+paired by protein id. No correction for multiple comparisons is applied.
 """
 
 from __future__ import annotations
@@ -25,24 +35,52 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
 from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
 
-ACCURACY_COLUMNS = [
-    "test_set", "model", "source", "q8", "q3", "q3_from_ss8", "q8_per_protein_mean",
-    "q3_per_protein_mean", "n_residues", "n_proteins", "mask", "profiles",
+#: Metrics with a 95% CI in metrics.json (``{key}_ci``) and in accuracy.tsv (percent).
+CI_METRICS = [
+    "q8", "q3", "q3_from_ss8", "sov99_ss8", "sov99_ss3", "sov_refine_ss8", "sov_refine_ss3",
 ]
+ACCURACY_COLUMNS = [
+    "test_set", "model", "source",
+    *[c for k in CI_METRICS for c in (k, f"{k}_ci_low", f"{k}_ci_high")],
+    "macro_f1_ss8", "macro_f1_ss3", "ece_ss8", "ece_ss3",
+    "q8_per_protein_mean", "q3_per_protein_mean", "n_residues", "n_proteins", "mask", "profiles",
+]
+PAIRWISE_COLUMNS = [
+    "test_set", "model_a", "model_b", "metric", "a", "b", "diff", "ci_low", "ci_high",
+    "p_value", "n_proteins", "n_boot", "significant", "verdict",
+]
+LENGTH_BIN_COLUMNS = [
+    "test_set", "model", "bin", "n_proteins", "n_residues",
+    "q8", "q8_ci_low", "q8_ci_high", "q3", "q3_ci_low", "q3_ci_high",
+]
+CALIBRATION_COLUMNS = [
+    "test_set", "model", "head", "bin", "lower", "upper", "n", "confidence", "accuracy",
+]
+RUN_TIME_COLUMNS = [
+    "stage", "jobs", "seconds", "hms", "cpu_seconds", "max_rss_mb", "slowest_job",
+    "slowest_seconds",
+]
+#: Workflow order of the stages (first folder under benchmarks/); others follow by name.
+STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate", "report"]
+#: Significance level of the pairwise verdicts.
+ALPHA = 0.05
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_q8", "valid_q3", "seconds"]
 OWN_SOURCE = "this workflow"
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
-       max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
+       max-width: 1400px; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #345; padding-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #eef1f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.sig { color: #1a6b2a; font-weight: bold; }
+div.wide { overflow-x: auto; }
 tr.published td { background: #fff8e5; font-style: italic; }
 tr.group td { background: #e4e9f0; font-weight: bold; }
 span.badge { background: #c77d00; color: #fff; border-radius: 3px; padding: 0 .4em;
@@ -84,32 +122,46 @@ def _check_published(row: dict) -> dict:
     return row
 
 
+def _ci_pct(e: dict, key: str) -> tuple[float, float]:
+    """(low, high) of ``{key}_ci`` in percent; NaN when metrics.json has no interval."""
+    ci = e.get(f"{key}_ci")
+    if not ci or len(ci) != 2:
+        return float("nan"), float("nan")
+    return _pct(ci[0]), _pct(ci[1])
+
+
+def _own_row(e: dict, profiles: str) -> dict:
+    """accuracy.tsv row of one metrics.json (percent, CIs as separate columns)."""
+    row: dict[str, Any] = {"test_set": e["test_set"], "model": e["model"], "source": OWN_SOURCE}
+    for key in CI_METRICS:
+        row[key] = _pct(e.get(key))
+        row[f"{key}_ci_low"], row[f"{key}_ci_high"] = _ci_pct(e, key)
+    for key in ("macro_f1_ss8", "macro_f1_ss3"):
+        value = e.get(key)
+        row[key] = float("nan") if value is None else float(value)
+    row.update(
+        {
+            "ece_ss8": _pct(e.get("ece_ss8")),
+            "ece_ss3": _pct(e.get("ece_ss3")),
+            "q8_per_protein_mean": _pct(e.get("q8_per_protein_mean")),
+            "q3_per_protein_mean": _pct(e.get("q3_per_protein_mean")),
+            "n_residues": e.get("n_residues"),
+            "n_proteins": e.get("n_proteins"),
+            "mask": e.get("mask", ""),
+            "profiles": e.get("profiles", profiles),
+        }
+    )
+    return row
+
+
 def accuracy_table(evals: list[dict], published: list[dict], profiles: str) -> pd.DataFrame:
     """One row per (model, test set) and per published reference; accuracies in percent.
 
     Test sets keep their first-appearance order; within one, own models are sorted by Q8
-    (best first), published rows follow them.
+    (best first), published rows follow them. Own rows carry 95% CI columns
+    (``{metric}_ci_low``/``_ci_high``, NaN when metrics.json has none), SOV, macro-F1, ECE.
     """
-    own = pd.DataFrame(
-        [
-            {
-                "test_set": e["test_set"],
-                "model": e["model"],
-                "source": OWN_SOURCE,
-                "q8": _pct(e.get("q8")),
-                "q3": _pct(e.get("q3")),
-                "q3_from_ss8": _pct(e.get("q3_from_ss8")),
-                "q8_per_protein_mean": _pct(e.get("q8_per_protein_mean")),
-                "q3_per_protein_mean": _pct(e.get("q3_per_protein_mean")),
-                "n_residues": e.get("n_residues"),
-                "n_proteins": e.get("n_proteins"),
-                "mask": e.get("mask", ""),
-                "profiles": e.get("profiles", profiles),
-            }
-            for e in evals
-        ],
-        columns=ACCURACY_COLUMNS,
-    )
+    own = pd.DataFrame([_own_row(e, profiles) for e in evals], columns=ACCURACY_COLUMNS)
     pub = pd.DataFrame(
         [
             {
@@ -144,9 +196,181 @@ def per_class_long(evals: list[dict]) -> pd.DataFrame:
         for head in ("ss8", "ss3"):
             for r in e.get(f"per_class_{head}", []):
                 rows.append({"model": e["model"], "test_set": e["test_set"], "head": head, **r})
-    columns = ["model", "test_set", "head", "class", "support", "precision", "recall", "f1"]
-    return pd.DataFrame(rows, columns=columns).astype({"precision": float, "recall": float,
-                                                       "f1": float})
+    columns = ["model", "test_set", "head", "class", "support", "precision", "recall", "f1",
+               "mcc"]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {"precision": float, "recall": float, "f1": float, "mcc": float}
+    )
+
+
+def length_bins_long(evals: list[dict]) -> pd.DataFrame:
+    """All length-bin rows (percent): test_set, model, bin, counts, Q8/Q3 with CIs."""
+    rows = []
+    for e in evals:
+        for r in e.get("length_bins", []):
+            row = {"test_set": e["test_set"], "model": e["model"], "bin": r["bin"],
+                   "n_proteins": r.get("n_proteins"), "n_residues": r.get("n_residues")}
+            for key in ("q8", "q8_ci_low", "q8_ci_high", "q3", "q3_ci_low", "q3_ci_high"):
+                row[key] = _pct(r.get(key))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=LENGTH_BIN_COLUMNS)
+
+
+def calibration_long(evals: list[dict]) -> pd.DataFrame:
+    """All reliability-diagram bins (fractions): test_set, model, head, bin, edges, n, ..."""
+    rows = []
+    for e in evals:
+        for head in ("ss8", "ss3"):
+            for r in e.get(f"calibration_{head}", []):
+                rows.append({"test_set": e["test_set"], "model": e["model"], "head": head,
+                             **{k: r.get(k) for k in CALIBRATION_COLUMNS[3:]}})
+    frame = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
+    return frame.astype({"confidence": float, "accuracy": float})
+
+
+def load_predictions(path: Path) -> dict:
+    """Per-protein arrays of one predictions.npz needed for paired tests.
+
+    Returns ``model``, ``test_set`` (from the file, else from the workflow layout
+    ``results/eval/{model}/{testset}/predictions.npz``), ``ids`` and the per-protein arrays
+    present (``correct_ss8``, ``total_ss8``, ``correct_ss3``, ``total_ss3``, SOVs).
+    """
+    path = Path(path)
+    with np.load(path) as data:
+        keys = set(data.files)
+        if not {"ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3"} <= keys:
+            raise ValueError(f"{path}: predictions.npz lacks the per-protein counts "
+                             "(correct_ss8/total_ss8/correct_ss3/total_ss3); re-run evaluate")
+        out = {k: np.asarray(data[k]) for k in keys
+               if k not in ("prob_ss8", "prob_ss3", "mask", "pred_ss8", "pred_ss3")}
+    model = str(out.pop("model", "")) or path.parent.parent.name
+    test_set = str(out.pop("test_set", "")) or path.parent.name
+    out["ids"] = np.asarray([str(i) for i in out["ids"]])
+    return {"model": model, "test_set": test_set, **out}
+
+
+def _verdict(a: str, b: str, p: float, diff: float) -> str:
+    """Plain-words verdict of one paired test."""
+    if np.isnan(p):
+        return "not tested"
+    if p < ALPHA:
+        better = a if diff > 0 else b
+        return f"significant at {ALPHA:g}: {better} is better"
+    return f"not significant at {ALPHA:g}"
+
+
+def pairwise_table(
+    evals: list[dict], predictions: list[dict], n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """Paired bootstrap of Q8 and Q3 for every pair of own models on each test set.
+
+    ``predictions`` are :func:`load_predictions` dicts. Models of a test set are ordered by Q8
+    (best first) and model_a is always the higher-ranked one, so ``diff = a - b`` (percentage
+    points) is usually positive. Proteins are paired by id (those in both files); a pair whose
+    models scored different residues on a shared protein is "not comparable".
+    """
+    preds = {(p["test_set"], p["model"]): p for p in predictions}
+    rows = []
+    for test_set in dict.fromkeys(e["test_set"] for e in evals):
+        ranked = sorted((e for e in evals if e["test_set"] == test_set),
+                        key=lambda e: -np.nan_to_num(_pct(e.get("q8")), nan=-1.0))
+        models = [e["model"] for e in ranked if (test_set, e["model"]) in preds]
+        for i, a in enumerate(models):
+            for b in models[i + 1:]:
+                rows.extend(_pair_rows(test_set, preds[(test_set, a)], preds[(test_set, b)],
+                                       n_boot, seed))
+    return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
+
+
+def _pair_rows(test_set: str, pa: dict, pb: dict, n_boot: int, seed: int) -> list[dict]:
+    """Q8 and Q3 rows of one model pair (see :func:`pairwise_table`)."""
+    index_b = {pid: k for k, pid in enumerate(pb["ids"])}
+    common = [(k, index_b[pid]) for k, pid in enumerate(pa["ids"]) if pid in index_b]
+    ia = np.array([k for k, _ in common], dtype=np.int64)
+    ib = np.array([k for _, k in common], dtype=np.int64)
+    rows = []
+    for metric, head in (("Q8", "ss8"), ("Q3", "ss3")):
+        ca, ta = pa[f"correct_{head}"][ia], pa[f"total_{head}"][ia]
+        cb, tb = pb[f"correct_{head}"][ib], pb[f"total_{head}"][ib]
+        row = {"test_set": test_set, "model_a": pa["model"], "model_b": pb["model"],
+               "metric": metric, "n_proteins": len(common)}
+        if not np.array_equal(ta, tb):
+            rows.append({**row, "significant": False,
+                         "verdict": "not comparable: different residues scored"})
+            continue
+        res = paired_bootstrap_test(ca, cb, ta, n_boot=n_boot, seed=seed)
+        n_res = ta.sum()
+        p = res["p_value"]
+        rows.append({
+            **row,
+            "a": 100.0 * ca.sum() / n_res if n_res else np.nan,
+            "b": 100.0 * cb.sum() / n_res if n_res else np.nan,
+            "diff": 100.0 * res["diff"], "ci_low": 100.0 * res["ci_low"],
+            "ci_high": 100.0 * res["ci_high"], "p_value": p,
+            "n_proteins": res["n_proteins"], "n_boot": res["n_boot"],
+            "significant": bool(p < ALPHA),
+            "verdict": _verdict(pa["model"], pb["model"], p, res["diff"]),
+        })
+    return rows
+
+
+def _stage_and_job(path: Path) -> tuple[str, str]:
+    """Stage = first folder under ``benchmarks/`` (or the file stem directly under it)."""
+    parts = Path(path).with_suffix("").parts
+    if "benchmarks" in parts:
+        rest = parts[len(parts) - 1 - parts[::-1].index("benchmarks") + 1:]
+    else:
+        rest = parts[-2:] if len(parts) > 1 else parts
+    if not rest:
+        raise ValueError(f"{path}: cannot tell the stage of this benchmark file")
+    return rest[0], "/".join(rest[1:]) or rest[0]
+
+
+def _hms(seconds: float) -> str:
+    """Seconds as h:mm:ss."""
+    if np.isnan(seconds):
+        return "-"
+    total = int(round(seconds))
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def run_times_table(benchmark_files: list[Path]) -> pd.DataFrame:
+    """Wall-clock time per stage from Snakemake benchmark TSVs.
+
+    Each file holds one row per benchmark repeat (columns ``s``, ``h:m:s``, ``max_rss`` in MB,
+    ..., ``cpu_time``); a job's time is the mean over its repeats. Per stage: number of jobs,
+    summed seconds and CPU seconds, the largest ``max_rss`` and the slowest job.
+    """
+    jobs = []
+    for path in benchmark_files:
+        frame = pd.read_csv(path, sep="\t")
+        if "s" not in frame.columns:
+            raise ValueError(f"{path}: benchmark file lacks the 's' column")
+        stage, job = _stage_and_job(Path(path))
+
+        def col(name: str, frame: pd.DataFrame = frame) -> pd.Series:
+            if name not in frame.columns:
+                return pd.Series([np.nan] * len(frame), dtype=float)
+            return pd.to_numeric(frame[name], errors="coerce")
+
+        jobs.append({"stage": stage, "job": job, "seconds": col("s").mean(),
+                     "cpu": col("cpu_time").mean(), "rss": col("max_rss").max()})
+    if not jobs:
+        return pd.DataFrame(columns=RUN_TIME_COLUMNS)
+    data = pd.DataFrame(jobs)
+    rank = {s: i for i, s in enumerate(STAGE_ORDER)}
+    rows = []
+    for stage in sorted(data["stage"].unique(), key=lambda s: (rank.get(s, len(rank)), s)):
+        sub = data[data["stage"] == stage]
+        slowest = sub.loc[sub["seconds"].fillna(-1).idxmax()]
+        seconds = float(sub["seconds"].sum(min_count=1))
+        rows.append({
+            "stage": stage, "jobs": len(sub), "seconds": seconds, "hms": _hms(seconds),
+            "cpu_seconds": float(sub["cpu"].sum(min_count=1)),
+            "max_rss_mb": float(sub["rss"].max()),
+            "slowest_job": slowest["job"], "slowest_seconds": float(slowest["seconds"]),
+        })
+    return pd.DataFrame(rows, columns=RUN_TIME_COLUMNS)
 
 
 def load_history(path: Path) -> pd.DataFrame:

@@ -42,7 +42,9 @@ def check_sources(config: dict, keys: list[str], download_dir: Path, timeout: fl
             root = Path(mirror)
             if not root.is_dir():
                 raise SourceError(f"mirror folder {mirror!r} does not exist.\n{MIRROR_HINT}")
-            absent = [k for k in missing if not (root / (files[k].get("mirror_path") or "")).is_file()]
+            absent = [
+                k for k in missing if not (root / (files[k].get("mirror_path") or "")).is_file()
+            ]
             if absent:
                 listing = ", ".join(f"{k} ({files[k].get('mirror_path')})" for k in absent)
                 raise SourceError(f"mirror folder {mirror!r} lacks: {listing}")
@@ -61,6 +63,6 @@ def check_sources(config: dict, keys: list[str], download_dir: Path, timeout: fl
     unreachable = [host for host, url in hosts.items() if not _reachable(url, timeout)]
     if unreachable:
         raise SourceError(
-            f"cannot reach {', '.join(unreachable)} to download {len(missing)} input file(s) and no "
-            f"mirror is set (offline?).\n{MIRROR_HINT}"
+            f"cannot reach {', '.join(unreachable)} to download {len(missing)} input file(s) "
+            f"and no mirror is set (offline?).\n{MIRROR_HINT}"
         )

@@ -17,5 +17,10 @@ metrics = evaluate_model(
     mask=smk.params.mask,
     device="cpu",
 )
-log.info("%s on %s: Q8 %.4f Q3 %.4f", smk.wildcards.model, smk.wildcards.testset,
-         metrics["q8"], metrics["q3"])
+log.info(
+    "%s on %s: Q8 %.4f Q3 %.4f",
+    smk.wildcards.model,
+    smk.wildcards.testset,
+    metrics["q8"],
+    metrics["q3"],
+)

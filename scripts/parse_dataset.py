@@ -19,6 +19,10 @@ table = load_dataset(spec["format"], files, options)
 log.info("%s: parsed %d proteins", name, len(table))
 table = subsample(table, smk.params.max_proteins, smk.params.seed)
 validate_table(table, name)
-log.info("%s: %d proteins after subsampling; splits %s", name, len(table),
-         table["split"].value_counts().to_dict())
+log.info(
+    "%s: %d proteins after subsampling; splits %s",
+    name,
+    len(table),
+    table["split"].value_counts().to_dict(),
+)
 write_table(table, Path(smk.output[0]))

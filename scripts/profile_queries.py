@@ -20,7 +20,11 @@ n_shards = len(smk.output)
 shards: list[list[tuple[str, str]]] = [[] for _ in range(n_shards)]
 for key in sorted(unique):
     shards[int(key, 16) % n_shards].append((key, unique[key]))
-for path, records in zip(smk.output, shards):
+for path, records in zip(smk.output, shards, strict=True):
     write_fasta(records, Path(path))
-log.info("%d unique sequences in %d shards (%s)", len(unique), n_shards,
-         ", ".join(str(len(s)) for s in shards))
+log.info(
+    "%d unique sequences in %d shards (%s)",
+    len(unique),
+    n_shards,
+    ", ".join(str(len(s)) for s in shards),
+)

@@ -1,4 +1,4 @@
-"""Rule profile_search: one shard of queries -> raw L x 20 PSSMs (BLAST column order) + provenance."""
+"""Rule profile_search: one query shard -> raw L x 20 PSSMs (BLAST column order) + provenance."""
 
 import json
 import shutil
@@ -8,10 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
+from protrnn.profiles.store import write_shard  # noqa: E402
+
 from protrnn.fasta import read_fasta  # noqa: E402
 from protrnn.profiles.database import find_mmseqs, mmseqs_version  # noqa: E402
 from protrnn.profiles.mmseqs2 import search_profiles  # noqa: E402
-from protrnn.profiles.store import write_shard  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
@@ -34,7 +35,7 @@ provenance = {
     "backend": smk.params.backend,
     "tool": "mmseqs2",
     "version": mmseqs_version(mmseqs),
-    "parameters": dict(smk.params.settings),
+    "parameters": stats.get("params", dict(smk.params.settings)),
     "database": {k: db_info.get(k) for k in ("checksum", "n_sequences", "n_residues")},
     "stats": stats,
     "column_order": "ARNDCQEGHILKMFPSTWYV",

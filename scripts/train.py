@@ -1,4 +1,4 @@
-"""Rule train: fit one model; resumes from results/models/{model}/checkpoints/last.pt after a kill."""
+"""Rule train: fit one model; a rerun resumes from checkpoints/last.pt after a kill."""
 
 import sys
 from pathlib import Path

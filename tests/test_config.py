@@ -69,4 +69,4 @@ def test_model_spec_follows_preset_size():
     config["train"]["preset"] = "gpu"
     full = model_spec(config, "cnn_bigru")
     assert full["hidden"] == 300 and full["layers"] == 3 and full["fc"] == [300, 300]
-    assert "full" not in full and full["name"] == "cnn_bigru"
+    assert "full" not in full and "small" not in full

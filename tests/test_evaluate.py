@@ -94,7 +94,7 @@ def test_evaluate_model_with_real_tiny_model(tmp_path: Path, encoded: Path,
 
     table = pd.read_csv(out / "per_class.tsv", sep="\t", keep_default_na=False,
                         na_values=[""])
-    assert list(table.columns) == ["head", "class", "support", "precision", "recall", "f1"]
+    assert list(table.columns) == ["head", "class", "support", "precision", "recall", "f1", "mcc"]
     assert len(table) == 11 and table["support"].sum() == 2 * 17
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 
@@ -23,6 +25,15 @@ SPECS = {
         "dropout": 0.5,
     },
 }
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """One torch thread: fast and reproducible on a shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _batch(lengths: list[int], n_features: int = 41) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,15 @@ PRESET = {
     "threads": 1,
     "loss_weights": {"ss8": 1.0, "ss3": 1.0},
 }
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """One torch thread: fast and reproducible on a shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _synthetic(path: Path, n: int, seed: int = 0, splits: list[str] | None = None) -> Path:

@@ -22,11 +22,21 @@ def snakemake(workdir: Path, mirror: str, *extra: str) -> subprocess.CompletedPr
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     command = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-        "--directory", str(workdir), "--cores", "2",
-        "--configfile", str(ROOT / "config" / "config.yaml"),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--configfile",
+        str(ROOT / "config" / "config.yaml"),
         str(ROOT / "tests" / "data" / "tiny_config.yaml"),
-        "--config", f"mirror={mirror}", *extra,
+        "--config",
+        f"mirror={mirror}",
+        *extra,
     ]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
 
@@ -36,9 +46,14 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, mirror_server: str) -> Pa
     workdir = tmp_path_factory.mktemp("workflow")
     result = snakemake(workdir, mirror_server)
     if result.returncode != 0:
-        logs = "\n".join(
-            f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
-        ) if (workdir / "logs").exists() else ""
+        logs = (
+            "\n".join(
+                f"--- {p}\n{p.read_text()[-3000:]}"
+                for p in sorted((workdir / "logs").rglob("*.log"))
+            )
+            if (workdir / "logs").exists()
+            else ""
+        )
         pytest.fail(f"snakemake failed:\n{result.stderr[-6000:]}\n{logs}")
     return workdir
 
@@ -57,7 +72,7 @@ def test_report_has_q8_q3_for_every_model_and_test_set(tiny_run: Path):
             assert test_set in html
     assert {"q8", "q3"} <= {c.lower() for c in accuracy.columns}
     assert "DCRNN" in html and "published" in html.lower()
-    assert "src=\"http" not in html and "href=\"http" not in html.replace('href="https://doi', "")
+    assert 'src="http' not in html and 'href="http' not in html.replace('href="https://doi', "")
 
 
 def test_downloads_verified_and_profiles_have_provenance(tiny_run: Path):

@@ -2,7 +2,7 @@
 
 ``build_database`` writes, next to ``out_prefix``:
 
-- the MMseqs2 sequence DB (``{prefix}``, ``.index``, ``.dbtype``, ``_h*``, ``.lookup``, ``.source``),
+- the MMseqs2 sequence DB (``{prefix}``, ``.index``, ``.dbtype``, ``_h*``, ``.lookup``, ...),
   keys 0..N-1 in input order (``--shuffle 0``);
 - ``{prefix}.idx*``: the precomputed k-mer index (``createindex``). On the full seqdb (74M
   residues) it is ~1.5 GB on disk but saves ~14 s of index building per prefilter call (3 per
@@ -209,11 +209,8 @@ def build_database(
         log = tmp_dir / "mmseqs.log"
         fasta = tmp_dir / "input.fasta"
         _concatenate_fasta(fasta_paths, fasta)
-        run_mmseqs(
-            mmseqs,
-            ["createdb", fasta, staged, "--shuffle", "0", "--dbtype", _DBTYPE_AMINO_ACIDS, "-v", "2"],
-            log,
-        )
+        createdb = ["createdb", fasta, staged, "--shuffle", "0", "--dbtype", _DBTYPE_AMINO_ACIDS]
+        run_mmseqs(mmseqs, [*createdb, "-v", "2"], log)
         fasta.unlink()
         if create_index:
             run_mmseqs(
@@ -233,7 +230,7 @@ def build_database(
         "tool": "mmseqs2",
         "version": mmseqs_version(mmseqs),
         "checksum": checksum,
-        "checksum_method": "sha256 over the concatenated sha256 hex digests of the sources, in order",
+        "checksum_method": "sha256 of the concatenated sha256 hex digests of the sources, in order",
         "n_sequences": n_seqs,
         "n_residues": n_residues,
         "max_length": max_len,

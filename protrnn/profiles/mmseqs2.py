@@ -42,7 +42,7 @@ _PSSM_HEADER = ("Pos\tCns\t" + "\t".join(MMSEQS_ORDER) + "\n").encode()
 
 #: Defaults: PSIPRED's recipe (3 iterations, inclusion E-value 0.001) at MMseqs2's default -s.
 DEFAULT_PARAMS: dict = {
-    "num_iterations": 3,  # search rounds; profiles from round 1 on are searched with
+    "num_iterations": 3,  # search rounds; round n > 1 searches with the profile of round n-1
     "sensitivity": 5.7,  # mmseqs -s (prefilter k-mer threshold; 7.5 = most sensitive)
     "evalue": 1e-3,  # reporting and inclusion E-value in every round (PSIPRED: 0.001)
     "max_seqs": 300,  # prefilter hits per query and round (self-hits do not count)
@@ -74,7 +74,10 @@ def _target_lines(entry: bytes) -> list[tuple[int, bytes]]:
 
 
 def _filter_prefilter(
-    pref: dict[int, bytes], self_keys: dict[int, set[int]], found: dict[int, set[int]], max_seqs: int
+    pref: dict[int, bytes],
+    self_keys: dict[int, set[int]],
+    found: dict[int, set[int]],
+    max_seqs: int,
 ) -> tuple[dict[int, bytes], int]:
     """Drop self-hits, keep the first ``max_seqs`` (as prefilter would), then drop known hits.
 
@@ -95,23 +98,41 @@ def _filter_prefilter(
 
 
 class _Runner:
-    """The mmseqs binary, thread count and work directory of one search."""
+    """The mmseqs binary, thread count, work directory and parameters of one search."""
 
-    def __init__(self, mmseqs: str, threads: int, tmp: Path, max_len: int) -> None:
+    def __init__(self, mmseqs: str, threads: int, tmp: Path, max_len: int, p: dict) -> None:
         self.mmseqs = mmseqs
-        self.threads = str(max(1, int(threads)))
         self.tmp = tmp
-        self.max_len = str(max(65535, max_len + 1))
+        self.p = p
+        self.common = ["--threads", str(max(1, int(threads))), "-v", "2"]
+        self.common += ["--max-seq-len", str(max(65535, max_len + 1))]
         self.log = tmp / "mmseqs.log"
 
-    def __call__(self, module: str, *args: object) -> None:
-        """Run ``mmseqs module args`` with the common options."""
-        common = ["--threads", self.threads, "-v", "2"]
-        run_mmseqs(self.mmseqs, [module, *map(str, args), *common], self.log)
+    def __call__(self, module: str, *args: object, common: bool = True) -> None:
+        """Run ``mmseqs module args`` (plus threads, verbosity and maximum length)."""
+        extra = self.common if common else self.common[:4]
+        run_mmseqs(self.mmseqs, [module, *map(str, args), *extra], self.log)
 
     def path(self, name: str) -> Path:
         """A DB prefix inside the work directory."""
         return self.tmp / name
+
+    def prefilter(self, query: Path, target: Path, out: Path, n_self: int) -> None:
+        """k-mer prefilter, keeping room for the self-hits removed afterwards."""
+        max_seqs = int(self.p["max_seqs"]) + n_self
+        self("prefilter", query, target, out, "-s", self.p["sensitivity"], "--max-seqs", max_seqs)
+
+    def align(self, query: Path, target: Path, pref: Path, out: Path, first: bool) -> None:
+        """Gapped alignment with backtraces; round 1 realigns conservatively (as blastpgp.sh)."""
+        realign = "1" if first else "0"
+        self("align", query, target, pref, out, "-a", "1", "--alignment-mode", "2",
+             "-e", self.p["evalue"], "--realign", realign)  # fmt: skip
+
+    def profile(self, qdb: Path, db: Path, aln: Path, out: Path, mask: bool) -> None:
+        """result2profile: MSA of the included hits -> profile (probabilities) of each query."""
+        e, seq_id = self.p["evalue"], self.p["max_seq_id"]
+        self("result2profile", qdb, db, aln, out, "-e", e, "--e-profile", e,
+             "--max-seq-id", seq_id, "--mask-profile", int(mask), common=False)  # fmt: skip
 
 
 def _write_queries(queries: dict[int, str], path: Path) -> None:
@@ -131,7 +152,8 @@ def _check_query_db(qdb: Path, queries: dict[int, str]) -> None:
     lengths = {k: len(e.rstrip(b"\n")) for k, e in read_entries(qdb).items()}
     for key, seq in queries.items():
         if lengths.get(key) != len(seq):
-            raise RuntimeError(f"{qdb}: query {key} has {lengths.get(key)} residues, not {len(seq)}")
+            got = lengths.get(key)
+            raise RuntimeError(f"{qdb}: query {key} has {got} residues instead of {len(seq)}")
 
 
 def _parse_pssms(prefix: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]:
@@ -143,9 +165,9 @@ def _parse_pssms(prefix: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]
     body = data.replace(b"\0", b"").replace(_PSSM_HEADER, b"")
     if not body.strip():
         return {}
-    table = pd.read_csv(
-        io.BytesIO(body), sep="\t", header=None, usecols=[0, *range(2, 22)], dtype=np.int32
-    ).to_numpy()
+    columns = [0, *range(2, 22)]
+    frame = pd.read_csv(io.BytesIO(body), sep="\t", header=None, usecols=columns, dtype=np.int32)
+    table = frame.to_numpy()
     out = {}
     start = 0
     for _, key in index:
@@ -160,65 +182,89 @@ def _parse_pssms(prefix: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]
     return out
 
 
+def _merge_round(
+    merged: dict[int, bytes], found: dict[int, set[int]], aln: dict[int, bytes]
+) -> int:
+    """Append a round's new alignments to the merged results (as mergedbs); return their number."""
+    new_hits = 0
+    for key, entry in aln.items():
+        hits = _target_lines(entry)
+        new_hits += len(hits)
+        found.setdefault(key, set()).update(t for t, _ in hits)
+        merged[key] = merged.get(key, b"") + b"".join(line + b"\n" for _, line in hits)
+    return new_hits
+
+
 def _iterate(
-    run: _Runner, qdb: Path, target: Path, db: Path, self_keys: dict[int, set[int]], p: dict
-) -> tuple[dict[int, bytes], dict]:
-    """The search rounds; return the merged alignment entries (key -> hits) and per-round stats."""
-    evalue = str(p["evalue"])
+    run: _Runner, qdb: Path, target: Path, db: Path, self_keys: dict[int, set[int]]
+) -> tuple[dict[int, bytes], list[dict]]:
+    """The search rounds; return the merged alignments (key -> hit lines) and per-round stats."""
+    n_rounds = int(run.p["num_iterations"])
+    n_self_max = max((len(v) for v in self_keys.values()), default=0)
     query = qdb
     merged: dict[int, bytes] = {}
     found: dict[int, set[int]] = {}
-    extra = max((len(v) for v in self_keys.values()), default=0)
     rounds = []
-    for it in range(int(p["num_iterations"])):
+    for it in range(n_rounds):
         t0 = time.perf_counter()
         pref_raw, pref, aln = run.path(f"pref_raw{it}"), run.path(f"pref{it}"), run.path(f"aln{it}")
-        run("prefilter", query, target, pref_raw, "-s", p["sensitivity"],
-            "--max-seqs", int(p["max_seqs"]) + extra, "--max-seq-len", run.max_len)
-        entries, n_self = _filter_prefilter(
-            read_entries(pref_raw), self_keys, found, int(p["max_seqs"])
-        )
+        run.prefilter(query, target, pref_raw, n_self_max)
+        max_seqs = int(run.p["max_seqs"])
+        entries, n_self = _filter_prefilter(read_entries(pref_raw), self_keys, found, max_seqs)
         write_entries(pref, entries, pref_raw)
-        run("align", query, target, pref, aln, "-a", "1", "--alignment-mode", "2",
-            "-e", evalue, "--realign", "1" if it == 0 else "0", "--max-seq-len", run.max_len)
-        new_hits = 0
-        for key, entry in read_entries(aln).items():
-            hits = _target_lines(entry)
-            new_hits += len(hits)
-            found.setdefault(key, set()).update(t for t, _ in hits)
-            merged[key] = merged.get(key, b"") + b"".join(line + b"\n" for _, line in hits)
-        n_with_hits = sum(1 for v in merged.values() if v)
-        rounds.append({"iteration": it + 1, "new_hits": new_hits, "self_hits_removed": n_self,
-                       "total_hits": sum(v.count(b"\n") for v in merged.values()),
-                       "queries_with_hits": n_with_hits,
-                       "seconds": round(time.perf_counter() - t0, 2)})
-        if it + 1 < int(p["num_iterations"]):
-            merged_db = run.path(f"merged{it}")
-            write_entries(merged_db, merged, aln)
+        run.align(query, target, pref, aln, first=it == 0)
+        new_hits = _merge_round(merged, found, read_entries(aln))
+        rounds.append({
+            "iteration": it + 1,
+            "new_hits": new_hits,
+            "self_hits_removed": n_self,
+            "total_hits": sum(v.count(b"\n") for v in merged.values()),
+            "queries_with_hits": sum(1 for v in merged.values() if v),
+            "seconds": round(time.perf_counter() - t0, 2),
+        })  # fmt: skip
+        if it + 1 < n_rounds:
+            write_entries(run.path(f"merged{it}"), merged, aln)
             query = run.path(f"profile{it}")
-            run("result2profile", qdb, db, merged_db, query, "-e", evalue, "--e-profile", evalue,
-                "--max-seq-id", p["max_seq_id"], "--mask-profile", int(bool(p["mask_profile"])),
-                "--max-seq-len", run.max_len)
-    return merged, {"rounds": rounds}
+            run.profile(qdb, db, run.path(f"merged{it}"), query, bool(run.p["mask_profile"]))
+    return merged, rounds
 
 
 def _final_profiles(
-    run: _Runner, qdb: Path, db: Path, merged: dict[int, bytes], lengths: dict[int, int], p: dict
+    run: _Runner, qdb: Path, db: Path, merged: dict[int, bytes], lengths: dict[int, int]
 ) -> dict[int, np.ndarray]:
     """PSSMs (BLAST order, half bits) of the queries with hits, from the merged alignments."""
-    with_hits = {k: v for k, v in merged.items() if v}
+    with_hits = {k for k, v in merged.items() if v}
     if not with_hits:
         return {}
-    aln = run.path("final_aln")
+    aln, profile, pssm = run.path("final_aln"), run.path("final_profile"), run.path("final_pssm")
     write_entries(aln, merged, run.path("aln0"))
-    profile, pssm = run.path("final_profile"), run.path("final_pssm")
     # the reported profile is not masked: masking is a search heuristic, not conservation
-    run("result2profile", qdb, db, aln, profile, "-e", p["evalue"], "--e-profile", p["evalue"],
-        "--max-seq-id", p["max_seq_id"], "--mask-profile", "0", "--max-seq-len", run.max_len)
-    run("profile2pssm", profile, pssm, "--db-output", "1", "--comp-bias-corr", "0",
-        "--max-seq-len", run.max_len)
+    run.profile(qdb, db, aln, profile, mask=False)
+    run("profile2pssm", profile, pssm, "--db-output", "1", "--comp-bias-corr", "0", common=False)
     parsed = _parse_pssms(pssm, lengths)
     return {k: v for k, v in parsed.items() if k in with_hits}
+
+
+def _run_search(
+    searchable: dict[int, str], db_prefix: Path, p: dict, threads: int, workdir: Path, mmseqs: str
+) -> tuple[dict[int, bytes], list[dict], dict[int, np.ndarray], int]:
+    """createdb + rounds + final profiles in a fresh temporary directory under ``workdir``."""
+    db_hashes = read_db_hashes(db_prefix)
+    self_keys = {i: set(db_hashes.get(sequence_hash(s), ())) for i, s in searchable.items()}
+    workdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="mmseqs2_", dir=workdir))
+    run = _Runner(mmseqs, threads, tmp, max(len(s) for s in searchable.values()), p)
+    _write_queries(searchable, tmp / "queries.fasta")
+    qdb = run.path("qdb")
+    run("createdb", tmp / "queries.fasta", qdb, "--shuffle", "0", "--dbtype", "1", common=False)
+    _check_query_db(qdb, searchable)
+    indexed = Path(f"{db_prefix}.idx")
+    target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
+    merged, rounds = _iterate(run, qdb, target, db_prefix, self_keys)
+    lengths = {k: len(s) for k, s in searchable.items()}
+    pssms = _final_profiles(run, qdb, db_prefix, merged, lengths)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return merged, rounds, pssms, sum(1 for v in self_keys.values() if v)
 
 
 def search_profiles(
@@ -240,53 +286,33 @@ def search_profiles(
     if not Path(f"{db_prefix}.dbtype").is_file():
         raise FileNotFoundError(f"MMseqs2 database {db_prefix} not found ({db_prefix}.dbtype)")
     names = list(queries)
-    seqs = {i: queries[name] for i, name in enumerate(names)}
-    searchable = {i: s for i, s in seqs.items() if s}
-    db_hashes = read_db_hashes(db_prefix)
-    self_keys = {i: set(db_hashes.get(sequence_hash(s), ())) for i, s in searchable.items()}
+    searchable = {i: queries[name] for i, name in enumerate(names) if queries[name]}
     merged: dict[int, bytes] = {}
+    rounds: list[dict] = []
     pssms: dict[int, np.ndarray] = {}
-    iteration_stats: dict = {"rounds": []}
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    n_self_in_db = 0
     if searchable:
-        tmp = Path(tempfile.mkdtemp(prefix="mmseqs2_", dir=workdir))
-        max_len = max(len(s) for s in searchable.values())
-        run = _Runner(mmseqs, threads, tmp, max_len)
-        _write_queries(searchable, tmp / "queries.fasta")
-        qdb = run.path("qdb")
-        run("createdb", tmp / "queries.fasta", qdb, "--shuffle", "0", "--dbtype", "1")
-        _check_query_db(qdb, searchable)
-        indexed = Path(f"{db_prefix}.idx")
-        target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
-        lengths = {k: len(s) for k, s in searchable.items()}
-        merged, iteration_stats = _iterate(run, qdb, target, db_prefix, self_keys, p)
-        pssms = _final_profiles(run, qdb, db_prefix, merged, lengths, p)
-        shutil.rmtree(tmp, ignore_errors=True)
+        merged, rounds, pssms, n_self_in_db = _run_search(
+            searchable, db_prefix, p, threads, Path(workdir), mmseqs
+        )
     profiles = {}
-    n_no_hits = 0
     for i, name in enumerate(names):
-        if i in pssms:
-            profiles[name] = pssms[i]
-        else:
-            profiles[name] = blosum_profile(seqs[i])
-            n_no_hits += 1
+        profiles[name] = pssms[i] if i in pssms else blosum_profile(queries[name])
+        if profiles[name].shape != (len(queries[name]), N_AA):
+            raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
     hits = [merged.get(i, b"").count(b"\n") for i in searchable]
     stats = {
         "n_queries": len(names),
-        "n_no_hits": n_no_hits,
+        "n_no_hits": len(names) - len(pssms),
         "n_empty": len(names) - len(searchable),
-        "n_self_in_db": sum(1 for v in self_keys.values() if v),
+        "n_self_in_db": n_self_in_db,
         "mean_hits_per_query": round(float(np.mean(hits)), 2) if hits else 0.0,
         "median_hits_per_query": float(np.median(hits)) if hits else 0.0,
-        "hits_per_iteration": [r["new_hits"] for r in iteration_stats["rounds"]],
-        "iterations": iteration_stats["rounds"],
+        "hits_per_iteration": [r["new_hits"] for r in rounds],
+        "iterations": rounds,
         "seconds": round(time.perf_counter() - t0, 2),
         "params": p,
         "unit": "half-bit log-odds",
         "column_order": AMINO_ACIDS,
     }
-    for name, pssm in profiles.items():
-        if pssm.shape != (len(queries[name]), N_AA):
-            raise RuntimeError(f"profile of {name} has shape {pssm.shape}, not {len(queries[name])}x20")
     return profiles, stats
