@@ -242,7 +242,7 @@ def length_bin_table(
             {
                 "bin": label,
                 "lower": lower,
-                "upper": upper,
+                "upper": int(upper) if np.isfinite(upper) else upper,
                 "n_proteins": int(sel.sum()),
                 "n_residues": int(n8),
                 "q8": float(c8[sel].sum() / n8) if n8 > 0 else float("nan"),

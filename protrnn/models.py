@@ -51,8 +51,23 @@ class Heads(nn.Module):
         return {"ss8": self.ss8(h), "ss3": self.ss3(h)}
 
 
+def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence's first ``length`` steps, leaving its padding in place (involution)."""
+    t = torch.arange(x.shape[1], device=x.device)[None, :]
+    last = (lengths.to(x.device) - 1)[:, None]
+    index = torch.where(t <= last, last - t, t)
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
 class BiRNN(nn.Module):
-    """A (bi)directional RNN/LSTM/GRU stack over packed sequences."""
+    """A stack of (bi)directional RNN/LSTM/GRU layers, one unidirectional module per direction.
+
+    The backward direction runs forward over each sequence reversed within its length, so in
+    both directions a sequence's padding comes after its residues and never reaches them. On CUDA
+    each direction runs on packed sequences (cuDNN skips the padding); on CPU on the padded tensor,
+    which is exact for the same reason and about 3x faster there (PyTorch's packed CPU path
+    computes input projections step by step).
+    """
 
     def __init__(
         self, n_in: int, cell: str, hidden: int, layers: int, bidirectional: bool, dropout: float
@@ -60,21 +75,38 @@ class BiRNN(nn.Module):
         super().__init__()
         if cell not in _CELLS:
             raise ValueError(f"model spec: cell must be one of {sorted(_CELLS)}, got {cell!r}")
-        self.rnn = _CELLS[cell](
-            n_in,
-            hidden,
-            num_layers=layers,
-            batch_first=True,
-            bidirectional=bidirectional,
-            dropout=dropout if layers > 1 else 0.0,
-        )
-        self.n_out = hidden * (2 if bidirectional else 1)
+        n_dir = 2 if bidirectional else 1
+        self.layers = nn.ModuleList()
+        for i in range(layers):
+            n_layer_in = n_in if i == 0 else hidden * n_dir
+            self.layers.append(
+                nn.ModuleList(
+                    _CELLS[cell](n_layer_in, hidden, batch_first=True) for _ in range(n_dir)
+                )
+            )
+        self.dropout = nn.Dropout(dropout)
+        self.n_out = hidden * n_dir
+        self.packed: bool | None = None  # None: packed on CUDA, padded on CPU
+
+    def _run(self, rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = x.is_cuda if self.packed is None else self.packed
+        if not packed:
+            return rnn(x)[0]
+        seq = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = pad_packed_sequence(rnn(seq)[0], batch_first=True, total_length=x.shape[1])
+        return out
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.rnn(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return out
+        """x: B x T x F (right-padded) -> B x T x n_out; padded positions are meaningless."""
+        for i, directions in enumerate(self.layers):
+            if i:
+                x = self.dropout(x)
+            outs = [self._run(directions[0], x, lengths)]
+            if len(directions) == 2:
+                back = self._run(directions[1], reverse_within_length(x, lengths), lengths)
+                outs.append(reverse_within_length(back, lengths))
+            x = torch.cat(outs, dim=-1)
+        return x
 
 
 class MultiScaleConv(nn.Module):

@@ -40,31 +40,84 @@ from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
 
 #: Metrics with a 95% CI in metrics.json (``{key}_ci``) and in accuracy.tsv (percent).
 CI_METRICS = [
-    "q8", "q3", "q3_from_ss8", "sov99_ss8", "sov99_ss3", "sov_refine_ss8", "sov_refine_ss3",
+    "q8",
+    "q3",
+    "q3_from_ss8",
+    "sov99_ss8",
+    "sov99_ss3",
+    "sov_refine_ss8",
+    "sov_refine_ss3",
 ]
 ACCURACY_COLUMNS = [
-    "test_set", "model", "source",
+    "test_set",
+    "model",
+    "source",
     *[c for k in CI_METRICS for c in (k, f"{k}_ci_low", f"{k}_ci_high")],
-    "macro_f1_ss8", "macro_f1_ss3", "ece_ss8", "ece_ss3",
-    "q8_per_protein_mean", "q3_per_protein_mean", "n_residues", "n_proteins", "mask", "profiles",
+    "macro_f1_ss8",
+    "macro_f1_ss3",
+    "ece_ss8",
+    "ece_ss3",
+    "q8_per_protein_mean",
+    "q3_per_protein_mean",
+    "n_residues",
+    "n_proteins",
+    "mask",
+    "profiles",
 ]
 PAIRWISE_COLUMNS = [
-    "test_set", "model_a", "model_b", "metric", "a", "b", "diff", "ci_low", "ci_high",
-    "p_value", "n_proteins", "n_boot", "significant", "verdict",
+    "test_set",
+    "model_a",
+    "model_b",
+    "metric",
+    "a",
+    "b",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_proteins",
+    "n_boot",
+    "significant",
+    "verdict",
 ]
 LENGTH_BIN_COLUMNS = [
-    "test_set", "model", "bin", "n_proteins", "n_residues",
-    "q8", "q8_ci_low", "q8_ci_high", "q3", "q3_ci_low", "q3_ci_high",
+    "test_set",
+    "model",
+    "bin",
+    "n_proteins",
+    "n_residues",
+    "q8",
+    "q8_ci_low",
+    "q8_ci_high",
+    "q3",
+    "q3_ci_low",
+    "q3_ci_high",
 ]
 CALIBRATION_COLUMNS = [
-    "test_set", "model", "head", "bin", "lower", "upper", "n", "confidence", "accuracy",
+    "test_set",
+    "model",
+    "head",
+    "bin",
+    "lower",
+    "upper",
+    "n",
+    "confidence",
+    "accuracy",
 ]
 RUN_TIME_COLUMNS = [
-    "stage", "jobs", "seconds", "hms", "cpu_seconds", "max_rss_mb", "slowest_job",
+    "stage",
+    "jobs",
+    "seconds",
+    "hms",
+    "cpu_seconds",
+    "max_rss_mb",
+    "slowest_job",
     "slowest_seconds",
 ]
 #: Workflow order of the stages (first folder under benchmarks/); others follow by name.
 STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate", "report"]
+#: predictions.npz arrays the pairwise tests need.
+PAIRED_KEYS = ("ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3")
 #: Significance level of the pairwise verdicts.
 ALPHA = 0.05
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_q8", "valid_q3", "seconds"]
@@ -196,8 +249,7 @@ def per_class_long(evals: list[dict]) -> pd.DataFrame:
         for head in ("ss8", "ss3"):
             for r in e.get(f"per_class_{head}", []):
                 rows.append({"model": e["model"], "test_set": e["test_set"], "head": head, **r})
-    columns = ["model", "test_set", "head", "class", "support", "precision", "recall", "f1",
-               "mcc"]
+    columns = ["model", "test_set", "head", "class", "support", "precision", "recall", "f1", "mcc"]
     return pd.DataFrame(rows, columns=columns).astype(
         {"precision": float, "recall": float, "f1": float, "mcc": float}
     )
@@ -208,8 +260,13 @@ def length_bins_long(evals: list[dict]) -> pd.DataFrame:
     rows = []
     for e in evals:
         for r in e.get("length_bins", []):
-            row = {"test_set": e["test_set"], "model": e["model"], "bin": r["bin"],
-                   "n_proteins": r.get("n_proteins"), "n_residues": r.get("n_residues")}
+            row = {
+                "test_set": e["test_set"],
+                "model": e["model"],
+                "bin": r["bin"],
+                "n_proteins": r.get("n_proteins"),
+                "n_residues": r.get("n_residues"),
+            }
             for key in ("q8", "q8_ci_low", "q8_ci_high", "q3", "q3_ci_low", "q3_ci_high"):
                 row[key] = _pct(r.get(key))
             rows.append(row)
@@ -222,8 +279,14 @@ def calibration_long(evals: list[dict]) -> pd.DataFrame:
     for e in evals:
         for head in ("ss8", "ss3"):
             for r in e.get(f"calibration_{head}", []):
-                rows.append({"test_set": e["test_set"], "model": e["model"], "head": head,
-                             **{k: r.get(k) for k in CALIBRATION_COLUMNS[3:]}})
+                rows.append(
+                    {
+                        "test_set": e["test_set"],
+                        "model": e["model"],
+                        "head": head,
+                        **{k: r.get(k) for k in CALIBRATION_COLUMNS[3:]},
+                    }
+                )
     frame = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
     return frame.astype({"confidence": float, "accuracy": float})
 
@@ -238,11 +301,16 @@ def load_predictions(path: Path) -> dict:
     path = Path(path)
     with np.load(path) as data:
         keys = set(data.files)
-        if not {"ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3"} <= keys:
-            raise ValueError(f"{path}: predictions.npz lacks the per-protein counts "
-                             "(correct_ss8/total_ss8/correct_ss3/total_ss3); re-run evaluate")
-        out = {k: np.asarray(data[k]) for k in keys
-               if k not in ("prob_ss8", "prob_ss3", "mask", "pred_ss8", "pred_ss3")}
+        if not set(PAIRED_KEYS) <= keys:
+            raise ValueError(
+                f"{path}: predictions.npz lacks the per-protein counts "
+                "(correct_ss8/total_ss8/correct_ss3/total_ss3); re-run evaluate"
+            )
+        out = {
+            k: np.asarray(data[k])
+            for k in keys
+            if k not in ("prob_ss8", "prob_ss3", "mask", "pred_ss8", "pred_ss3")
+        }
     model = str(out.pop("model", "")) or path.parent.parent.name
     test_set = str(out.pop("test_set", "")) or path.parent.name
     out["ids"] = np.asarray([str(i) for i in out["ids"]])
@@ -272,13 +340,16 @@ def pairwise_table(
     preds = {(p["test_set"], p["model"]): p for p in predictions}
     rows = []
     for test_set in dict.fromkeys(e["test_set"] for e in evals):
-        ranked = sorted((e for e in evals if e["test_set"] == test_set),
-                        key=lambda e: -np.nan_to_num(_pct(e.get("q8")), nan=-1.0))
+        ranked = sorted(
+            (e for e in evals if e["test_set"] == test_set),
+            key=lambda e: -np.nan_to_num(_pct(e.get("q8")), nan=-1.0),
+        )
         models = [e["model"] for e in ranked if (test_set, e["model"]) in preds]
         for i, a in enumerate(models):
-            for b in models[i + 1:]:
-                rows.extend(_pair_rows(test_set, preds[(test_set, a)], preds[(test_set, b)],
-                                       n_boot, seed))
+            for b in models[i + 1 :]:
+                rows.extend(
+                    _pair_rows(test_set, preds[(test_set, a)], preds[(test_set, b)], n_boot, seed)
+                )
     return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
 
 
@@ -292,25 +363,40 @@ def _pair_rows(test_set: str, pa: dict, pb: dict, n_boot: int, seed: int) -> lis
     for metric, head in (("Q8", "ss8"), ("Q3", "ss3")):
         ca, ta = pa[f"correct_{head}"][ia], pa[f"total_{head}"][ia]
         cb, tb = pb[f"correct_{head}"][ib], pb[f"total_{head}"][ib]
-        row = {"test_set": test_set, "model_a": pa["model"], "model_b": pb["model"],
-               "metric": metric, "n_proteins": len(common)}
+        row = {
+            "test_set": test_set,
+            "model_a": pa["model"],
+            "model_b": pb["model"],
+            "metric": metric,
+            "n_proteins": len(common),
+        }
         if not np.array_equal(ta, tb):
-            rows.append({**row, "significant": False,
-                         "verdict": "not comparable: different residues scored"})
+            rows.append(
+                {
+                    **row,
+                    "significant": False,
+                    "verdict": "not comparable: different residues scored",
+                }
+            )
             continue
         res = paired_bootstrap_test(ca, cb, ta, n_boot=n_boot, seed=seed)
         n_res = ta.sum()
         p = res["p_value"]
-        rows.append({
-            **row,
-            "a": 100.0 * ca.sum() / n_res if n_res else np.nan,
-            "b": 100.0 * cb.sum() / n_res if n_res else np.nan,
-            "diff": 100.0 * res["diff"], "ci_low": 100.0 * res["ci_low"],
-            "ci_high": 100.0 * res["ci_high"], "p_value": p,
-            "n_proteins": res["n_proteins"], "n_boot": res["n_boot"],
-            "significant": bool(p < ALPHA),
-            "verdict": _verdict(pa["model"], pb["model"], p, res["diff"]),
-        })
+        rows.append(
+            {
+                **row,
+                "a": 100.0 * ca.sum() / n_res if n_res else np.nan,
+                "b": 100.0 * cb.sum() / n_res if n_res else np.nan,
+                "diff": 100.0 * res["diff"],
+                "ci_low": 100.0 * res["ci_low"],
+                "ci_high": 100.0 * res["ci_high"],
+                "p_value": p,
+                "n_proteins": res["n_proteins"],
+                "n_boot": res["n_boot"],
+                "significant": bool(p < ALPHA),
+                "verdict": _verdict(pa["model"], pb["model"], p, res["diff"]),
+            }
+        )
     return rows
 
 
@@ -318,7 +404,7 @@ def _stage_and_job(path: Path) -> tuple[str, str]:
     """Stage = first folder under ``benchmarks/`` (or the file stem directly under it)."""
     parts = Path(path).with_suffix("").parts
     if "benchmarks" in parts:
-        rest = parts[len(parts) - 1 - parts[::-1].index("benchmarks") + 1:]
+        rest = parts[len(parts) - 1 - parts[::-1].index("benchmarks") + 1 :]
     else:
         rest = parts[-2:] if len(parts) > 1 else parts
     if not rest:
@@ -353,8 +439,15 @@ def run_times_table(benchmark_files: list[Path]) -> pd.DataFrame:
                 return pd.Series([np.nan] * len(frame), dtype=float)
             return pd.to_numeric(frame[name], errors="coerce")
 
-        jobs.append({"stage": stage, "job": job, "seconds": col("s").mean(),
-                     "cpu": col("cpu_time").mean(), "rss": col("max_rss").max()})
+        jobs.append(
+            {
+                "stage": stage,
+                "job": job,
+                "seconds": col("s").mean(),
+                "cpu": col("cpu_time").mean(),
+                "rss": col("max_rss").max(),
+            }
+        )
     if not jobs:
         return pd.DataFrame(columns=RUN_TIME_COLUMNS)
     data = pd.DataFrame(jobs)
@@ -364,12 +457,18 @@ def run_times_table(benchmark_files: list[Path]) -> pd.DataFrame:
         sub = data[data["stage"] == stage]
         slowest = sub.loc[sub["seconds"].fillna(-1).idxmax()]
         seconds = float(sub["seconds"].sum(min_count=1))
-        rows.append({
-            "stage": stage, "jobs": len(sub), "seconds": seconds, "hms": _hms(seconds),
-            "cpu_seconds": float(sub["cpu"].sum(min_count=1)),
-            "max_rss_mb": float(sub["rss"].max()),
-            "slowest_job": slowest["job"], "slowest_seconds": float(slowest["seconds"]),
-        })
+        rows.append(
+            {
+                "stage": stage,
+                "jobs": len(sub),
+                "seconds": seconds,
+                "hms": _hms(seconds),
+                "cpu_seconds": float(sub["cpu"].sum(min_count=1)),
+                "max_rss_mb": float(sub["rss"].max()),
+                "slowest_job": slowest["job"],
+                "slowest_seconds": float(slowest["seconds"]),
+            }
+        )
     return pd.DataFrame(rows, columns=RUN_TIME_COLUMNS)
 
 
@@ -403,8 +502,11 @@ def plot_per_class_f1(table: pd.DataFrame, test_set: str, path: Path) -> Path:
     data = table[table["test_set"] == test_set]
     n_models = data["model"].nunique()
     fig, axes = plt.subplots(
-        1, 2, figsize=(4 + 1.2 * max(n_models, 2) + 4, 3.8),
-        gridspec_kw={"width_ratios": [8, 3]}, sharey=True,
+        1,
+        2,
+        figsize=(4 + 1.2 * max(n_models, 2) + 4, 3.8),
+        gridspec_kw={"width_ratios": [8, 3]},
+        sharey=True,
     )
     for ax, head in zip(axes, ("ss8", "ss3"), strict=True):
         sub = data[data["head"] == head]
@@ -438,8 +540,17 @@ def plot_confusions(evals: list[dict], test_set: str, path: Path) -> Path:
         classes = list(e.get("classes_ss8", "HGIEBTSC"))
         sns.heatmap(
             100 * _row_normalized(np.asarray(e["confusion_ss8"])),
-            annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False, square=True,
-            xticklabels=classes, yticklabels=classes, ax=ax, annot_kws={"size": 8},
+            annot=True,
+            fmt=".0f",
+            cmap="Blues",
+            vmin=0,
+            vmax=100,
+            cbar=False,
+            square=True,
+            xticklabels=classes,
+            yticklabels=classes,
+            ax=ax,
+            annot_kws={"size": 8},
         )
         ax.set_title(f"{e['model']} (Q8 {_pct(e['q8']):.1f}%)", fontsize=10)
         ax.set_xlabel("predicted")
@@ -455,23 +566,110 @@ def plot_learning_curves(histories: dict[str, pd.DataFrame], path: Path) -> Path
     """Loss (train solid, validation dashed) and validation Q8/Q3 against epoch per model."""
     frames = [h.assign(model=name) for name, h in histories.items()]
     data = pd.concat(frames, ignore_index=True)
-    loss = data.melt(id_vars=["model", "epoch"], value_vars=["train_loss", "valid_loss"],
-                     var_name="split", value_name="loss")
+    loss = data.melt(
+        id_vars=["model", "epoch"],
+        value_vars=["train_loss", "valid_loss"],
+        var_name="split",
+        value_name="loss",
+    )
     loss["split"] = loss["split"].str.replace("_loss", "", regex=False)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    sns.lineplot(data=loss, x="epoch", y="loss", hue="model", style="split", ax=axes[0],
-                 legend=False)
+    sns.lineplot(
+        data=loss, x="epoch", y="loss", hue="model", style="split", ax=axes[0], legend=False
+    )
     axes[0].set_title("loss (solid: train, dashed: validation)")
-    for ax, col, title in ((axes[1], "valid_q8", "validation Q8"),
-                           (axes[2], "valid_q3", "validation Q3")):
-        sns.lineplot(data=data, x="epoch", y=col, hue="model", marker="o", ax=ax,
-                     legend=col == "valid_q3")
+    for ax, col, title in (
+        (axes[1], "valid_q8", "validation Q8"),
+        (axes[2], "valid_q3", "validation Q3"),
+    ):
+        sns.lineplot(
+            data=data, x="epoch", y=col, hue="model", marker="o", ax=ax, legend=col == "valid_q3"
+        )
         ax.set_title(title)
         ax.set_ylabel(f"{title} (%)")
     for ax in axes:
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     if axes[2].get_legend() is not None:
         sns.move_legend(axes[2], "upper left", bbox_to_anchor=(1.02, 1), title="model")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_length_bins(table: pd.DataFrame, test_set: str, path: Path) -> Path:
+    """Q8 and Q3 per sequence-length bin with 95% CI bars, one series per model."""
+    data = table[table["test_set"] == test_set]
+    bins = list(dict.fromkeys(data["bin"]))
+    models = list(dict.fromkeys(data["model"]))
+    counts = data.drop_duplicates("bin").set_index("bin")["n_proteins"]
+    labels = [f"{b}\n({_int_or_none(counts.get(b)) or 0} prot.)" for b in bins]
+    x = np.arange(len(bins))
+    width = 0.8 / max(len(models), 1)
+    colors = sns.color_palette(n_colors=max(len(models), 1))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=False)
+    for ax, key in zip(axes, ("q8", "q3"), strict=True):
+        for k, model in enumerate(models):
+            sub = data[data["model"] == model].set_index("bin").reindex(bins)
+            y = sub[key].to_numpy(float)
+            err = np.vstack(
+                [
+                    y - sub[f"{key}_ci_low"].to_numpy(float),
+                    sub[f"{key}_ci_high"].to_numpy(float) - y,
+                ]
+            )
+            err = np.where(np.isnan(err), 0.0, err)
+            ax.errorbar(
+                x + (k - (len(models) - 1) / 2) * width,
+                y,
+                yerr=err,
+                fmt="o-",
+                capsize=3,
+                color=colors[k],
+                label=model,
+                markersize=4,
+            )
+        ax.set_xticks(x, labels)
+        ax.set_xlabel("sequence length (residues)")
+        ax.set_ylabel(f"{key.upper()} (%)")
+        ax.set_title(f"{key.upper()} by sequence length")
+        ax.grid(axis="y", alpha=0.3)
+    axes[1].legend(title="model", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"Accuracy by sequence length on {test_set}")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_calibration(table: pd.DataFrame, evals: list[dict], test_set: str, path: Path) -> Path:
+    """Reliability diagrams (8- and 3-state heads): accuracy against mean confidence per bin."""
+    data = table[(table["test_set"] == test_set) & (table["n"] > 0)]
+    ece = {
+        (e["model"], h): _pct(e.get(f"ece_{h}"))
+        for e in evals
+        if e["test_set"] == test_set
+        for h in ("ss8", "ss3")
+    }
+    models = list(dict.fromkeys(data["model"]))
+    colors = sns.color_palette(n_colors=max(len(models), 1))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    for ax, head in zip(axes, ("ss8", "ss3"), strict=True):
+        ax.plot([0, 1], [0, 1], ls="--", color="#888", lw=1, label="perfect calibration")
+        for k, model in enumerate(models):
+            sub = data[(data["model"] == model) & (data["head"] == head)]
+            ax.plot(
+                sub["confidence"],
+                sub["accuracy"],
+                "o-",
+                color=colors[k],
+                markersize=4,
+                label=f"{model} (ECE {ece.get((model, head), np.nan):.1f}%)",
+            )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("mean top-label confidence in bin")
+        ax.set_ylabel("accuracy in bin")
+        ax.set_title("8-state head" if head == "ss8" else "3-state head")
+        ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Reliability diagrams on {test_set}")
     fig.tight_layout()
     return _save(fig, path)
 
@@ -498,32 +696,156 @@ def _fmt(value: Any, digits: int = 1) -> str:
 def _img(path: Path, caption: str) -> str:
     """A <figure> with the PNG embedded as a base64 data URI."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure><img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{caption}</figcaption></figure>")
+    return (
+        f'<figure><img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def _fmt_ci(value: Any, low: Any, high: Any, digits: int = 1) -> str:
+    """ "71.2 [70.1, 72.3]"; the bare value when there is no interval."""
+    text = _fmt(value, digits)
+    if any(v is None or np.isnan(v) for v in (value, low, high)):
+        return text
+    return f"{text} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def accuracy_html(table: pd.DataFrame) -> str:
-    """The accuracy table, grouped by test set, published rows marked."""
-    head = ("<tr><th>Model / method</th><th>Q8 (%)</th><th>Q3 (%)</th>"
-            "<th>Q3 from 8-state head (%)</th><th>Per-protein mean Q8 (%)</th>"
-            "<th>Residues</th><th>Proteins</th><th>Mask</th><th>Profiles</th></tr>")
+    """The accuracy table with 95% CIs and SOV, grouped by test set, published rows marked."""
+    head = (
+        "<tr><th>Model / method</th><th>Q8 (%)</th><th>Q3 (%)</th>"
+        "<th>Q3 from 8-state head (%)</th><th>SOV'99 8-state (%)</th>"
+        "<th>SOV'99 3-state (%)</th><th>SOV_refine 8-state (%)</th>"
+        "<th>SOV_refine 3-state (%)</th><th>Per-protein mean Q8 (%)</th>"
+        "<th>Residues</th><th>Proteins</th><th>Mask</th><th>Profiles</th></tr>"
+    )
     body = []
     for test_set, group in table.groupby("test_set", sort=False):
-        body.append(f'<tr class="group"><td colspan="9">Test set: {_e(test_set)}</td></tr>')
+        body.append(f'<tr class="group"><td colspan="13">Test set: {_e(test_set)}</td></tr>')
         for r in group.itertuples(index=False):
+            row = r._asdict()
             published = r.source != OWN_SOURCE
             name = _e(r.model)
             if published:
                 name += f' <span class="badge">{_e(r.source)}</span>'
             cells = [f"<td>{name}</td>"]
-            cells += [f'<td class="num">{_fmt(v)}</td>' for v in
-                      (r.q8, r.q3, r.q3_from_ss8, r.q8_per_protein_mean)]
-            cells += [f'<td class="num">{_fmt(v)}</td>' for v in
-                      (_int_or_none(r.n_residues), _int_or_none(r.n_proteins))]
-            cells += [f"<td>{_fmt(r.mask)}</td>",
-                      f"<td>{_e(r.profiles)}</td>"]
+            cells += [
+                f'<td class="num">{_fmt_ci(row[k], row[f"{k}_ci_low"], row[f"{k}_ci_high"])}</td>'
+                for k in CI_METRICS
+            ]
+            cells += [f'<td class="num">{_fmt(r.q8_per_protein_mean)}</td>']
+            cells += [
+                f'<td class="num">{_fmt(v)}</td>'
+                for v in (_int_or_none(r.n_residues), _int_or_none(r.n_proteins))
+            ]
+            cells += [f"<td>{_fmt(r.mask)}</td>", f"<td>{_e(r.profiles)}</td>"]
             cls = ' class="published"' if published else ""
             body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f'<div class="wide"><table>{head}{"".join(body)}</table></div>'
+
+
+def _by_test_set(frame: pd.DataFrame, test_set: str) -> pd.DataFrame:
+    return frame[frame["test_set"] == test_set]
+
+
+def per_class_html(per_class: pd.DataFrame, acc: pd.DataFrame, test_set: str) -> str:
+    """8-state F1 and one-vs-rest MCC per class and model, with macro-F1 (8 and 3 states)."""
+    data = _by_test_set(per_class, test_set)
+    data = data[data["head"] == "ss8"]
+    own = _by_test_set(acc, test_set)
+    own = own[own["source"] == OWN_SOURCE]
+    if data.empty or own.empty:
+        return ""
+    classes = list(dict.fromkeys(data["class"]))
+    head = (
+        "<tr><th>Model</th><th>Score</th>"
+        + "".join(f"<th>{_e(c)}</th>" for c in classes)
+        + "<th>Macro-F1 8-state</th><th>Macro-F1 3-state</th></tr>"
+    )
+    body = []
+    for r in own.itertuples(index=False):
+        sub = data[data["model"] == r.model].set_index("class")
+        for k, score in enumerate(("f1", "mcc")):
+            name = f'<td rowspan="2">{_e(r.model)}</td>' if k == 0 else ""
+            cells = "".join(
+                f'<td class="num">{_fmt(sub[score].get(c, np.nan), 3)}</td>' for c in classes
+            )
+            macro = (
+                f'<td class="num" rowspan="2">{_fmt(r.macro_f1_ss8, 3)}</td>'
+                f'<td class="num" rowspan="2">{_fmt(r.macro_f1_ss3, 3)}</td>'
+                if k == 0
+                else ""
+            )
+            body.append(f"<tr>{name}<td>{score.upper()}</td>{cells}{macro}</tr>")
+    return f'<h3>{_e(test_set)}</h3><div class="wide"><table>{head}{"".join(body)}</table></div>'
+
+
+def pairwise_html(pairwise: pd.DataFrame, test_set: str) -> str:
+    """The pairwise significance table of one test set."""
+    data = _by_test_set(pairwise, test_set)
+    if data.empty:
+        return (
+            f"<h3>{_e(test_set)}</h3><p>No pair of models with per-protein predictions on "
+            "this test set.</p>"
+        )
+    head = (
+        "<tr><th>Model A</th><th>Model B</th><th>Metric</th><th>A (%)</th><th>B (%)</th>"
+        "<th>A &minus; B (points) [95% CI]</th><th>p-value</th><th>Proteins</th>"
+        "<th>Verdict</th></tr>"
+    )
+    body = []
+    for r in data.itertuples(index=False):
+        p = r.p_value
+        p_text = "&ndash;" if p is None or np.isnan(p) else f"{p:.3f}"
+        if p is not None and not np.isnan(p) and r.n_boot and p <= 2.0 / (r.n_boot + 1) + 1e-12:
+            p_text = f"&le; {p:.3f}"
+        cls = ' class="sig"' if r.significant else ""
+        body.append(
+            f"<tr><td>{_e(r.model_a)}</td><td>{_e(r.model_b)}</td><td>{_e(r.metric)}</td>"
+            f'<td class="num">{_fmt(r.a)}</td><td class="num">{_fmt(r.b)}</td>'
+            f'<td class="num">{_fmt_ci(r.diff, r.ci_low, r.ci_high, 2)}</td>'
+            f'<td class="num">{p_text}</td><td class="num">{_fmt(_int_or_none(r.n_proteins))}</td>'
+            f"<td{cls}>{_e(r.verdict)}</td></tr>"
+        )
+    return f"<h3>{_e(test_set)}</h3><table>{head}{''.join(body)}</table>"
+
+
+def ece_html(acc: pd.DataFrame) -> str:
+    """Expected calibration error per own model and test set."""
+    own = acc[acc["source"] == OWN_SOURCE]
+    if own.empty:
+        return ""
+    head = (
+        "<tr><th>Test set</th><th>Model</th><th>ECE 8-state (%)</th><th>ECE 3-state (%)</th></tr>"
+    )
+    body = "".join(
+        f"<tr><td>{_e(r.test_set)}</td><td>{_e(r.model)}</td>"
+        f'<td class="num">{_fmt(r.ece_ss8, 2)}</td><td class="num">{_fmt(r.ece_ss3, 2)}</td></tr>'
+        for r in own.itertuples(index=False)
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def run_times_html(table: pd.DataFrame) -> str:
+    """Run time per stage, with a total row."""
+    head = (
+        "<tr><th>Stage</th><th>Jobs</th><th>Wall time (s)</th><th>h:mm:ss</th>"
+        "<th>CPU time (s)</th><th>Peak RSS (MB)</th><th>Slowest job</th>"
+        "<th>Its time (s)</th></tr>"
+    )
+    body = [
+        f'<tr><td>{_e(r.stage)}</td><td class="num">{_fmt(int(r.jobs))}</td>'
+        f'<td class="num">{_fmt(r.seconds)}</td><td class="num">{_e(r.hms)}</td>'
+        f'<td class="num">{_fmt(r.cpu_seconds)}</td><td class="num">{_fmt(r.max_rss_mb)}</td>'
+        f'<td>{_e(r.slowest_job)}</td><td class="num">{_fmt(r.slowest_seconds)}</td></tr>'
+        for r in table.itertuples(index=False)
+    ]
+    total = float(table["seconds"].sum(min_count=1))
+    body.append(
+        f'<tr class="group"><td>total</td><td class="num">{_fmt(int(table["jobs"].sum()))}'
+        f'</td><td class="num">{_fmt(total)}</td><td class="num">{_hms(total)}</td>'
+        '<td colspan="4"></td></tr>'
+    )
     return f"<table>{head}{''.join(body)}</table>"
 
 
@@ -569,15 +891,16 @@ def provenance_html(value: Any, depth: int = 0) -> str:
         scalars = {k: v for k, v in value.items() if _is_scalar(v)}
         out = ""
         if scalars:
-            rows = "".join(f"<tr><th>{_e(k)}</th><td>{provenance_html(v)}</td></tr>"
-                           for k, v in scalars.items())
+            rows = "".join(
+                f"<tr><th>{_e(k)}</th><td>{provenance_html(v)}</td></tr>"
+                for k, v in scalars.items()
+            )
             out += f"<table>{rows}</table>"
         level = min(3 + depth, 6)
         for k, v in value.items():
             if k in scalars:
                 continue
-            inner = (f"<pre>{_e(_dump(v))}</pre>" if k == "config"
-                     else provenance_html(v, depth + 1))
+            inner = f"<pre>{_e(_dump(v))}</pre>" if k == "config" else provenance_html(v, depth + 1)
             out += f"<h{level}>{_e(k)}</h{level}>{inner}"
         return out
     if isinstance(value, (list, tuple)):
@@ -597,12 +920,15 @@ def provenance_html(value: Any, depth: int = 0) -> str:
 def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
     """Assemble the page from (anchor, heading, html) sections."""
     nav = " ".join(f'<a href="#{a}">{_e(h)}</a>' for a, h, _ in sections)
-    body = "".join(f'<section id="{a}"><h2>{_e(h)}</h2>{content}</section>'
-                   for a, h, content in sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{_e(title)}</h1>"
-            f"<nav>{nav}</nav>{body}</body></html>\n")
+    body = "".join(
+        f'<section id="{a}"><h2>{_e(h)}</h2>{content}</section>' for a, h, content in sections
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{_e(title)}</h1>"
+        f"<nav>{nav}</nav>{body}</body></html>\n"
+    )
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -625,18 +951,63 @@ def own_profile_source(provenance: dict) -> str:
     return f"{' / '.join(parts)} (this workflow)" if parts else "this workflow (see Provenance)"
 
 
+PER_CLASS_CAPTION = (
+    '<p class="caption">F1 and one-vs-rest Matthews correlation (MCC) per DSSP class; '
+    "macro-F1 is the unweighted mean of per-class F1 over the classes present or predicted, "
+    "so rare classes (I, B, G) weigh as much as H or E.</p>"
+)
+
+
+CALIBRATION_CAPTION = (
+    '<p class="caption">Expected calibration error (ECE): over scored residues, the '
+    "residue-weighted mean gap |accuracy &minus; mean confidence| across 15 equal-width bins "
+    "of top-label confidence (percent; lower is better).</p>"
+)
+
+
+RUN_TIMES_CAPTION = (
+    '<p class="caption">From Snakemake benchmark files: wall-clock seconds summed over the '
+    "jobs of each stage (a stage is the first folder under benchmarks/; jobs may have run in "
+    "parallel, so the total is compute time, not elapsed time), CPU time summed, and the "
+    "largest peak resident memory of one job.</p>"
+)
+
+
+def _write_tsv(frame: pd.DataFrame, path: Path, float_format: str = "%.4f") -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format=float_format)
+
+
+def _default_predictions(eval_files: list[Path]) -> list[Path]:
+    """predictions.npz next to each metrics.json, where present and holding per-protein counts."""
+    found = []
+    for path in (Path(p).parent / "predictions.npz" for p in eval_files):
+        if path.exists():
+            with np.load(path) as data:
+                if set(PAIRED_KEYS) <= set(data.files):
+                    found.append(path)
+    return found
+
+
 def build_report(
     eval_files: list[Path],
     history_files: dict[str, Path],
     provenance: dict,
     published: list[dict],
     out_dir: Path,
+    prediction_files: list[Path] | None = None,
+    benchmark_files: list[Path] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> Path:
-    """Write index.html, accuracy.tsv, per_class.tsv and figures/*.png to ``out_dir``.
+    """Write index.html, the TSV tables and figures/*.png to ``out_dir``.
 
     ``published`` rows need method, test_set, q8/q3 (percent) and profiles. The profiles
-    column of own rows comes from :func:`own_profile_source`.
-    Returns the path of index.html.
+    column of own rows comes from :func:`own_profile_source`. ``prediction_files`` are the
+    predictions.npz files for the pairwise tests (None: the predictions.npz next to each
+    metrics.json, where present). ``benchmark_files`` are Snakemake benchmark TSVs for the
+    run-time section (None or empty: no section, run_times.tsv has only its header).
+    ``n_boot``/``seed`` set the paired bootstrap. Returns the path of index.html.
     """
     out_dir = Path(out_dir)
     fig_dir = out_dir / "figures"
@@ -645,47 +1016,147 @@ def build_report(
     profiles = own_profile_source(provenance)
     acc = accuracy_table(evals, published, profiles)
     per_class = per_class_long(evals)
-    with atomic_path(out_dir / "accuracy.tsv") as tmp:
-        acc.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
-    with atomic_path(out_dir / "per_class.tsv") as tmp:
-        per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    bins = length_bins_long(evals)
+    calib = calibration_long(evals)
+    if prediction_files is None:
+        prediction_files = _default_predictions([Path(p) for p in eval_files])
+    predictions = [load_predictions(Path(p)) for p in prediction_files]
+    pairwise = pairwise_table(evals, predictions, n_boot=n_boot, seed=seed)
+    run_times = run_times_table([Path(p) for p in benchmark_files or []])
+    _write_tsv(acc, out_dir / "accuracy.tsv")
+    _write_tsv(per_class, out_dir / "per_class.tsv", "%.6g")
+    _write_tsv(pairwise, out_dir / "pairwise.tsv", "%.6g")
+    _write_tsv(bins, out_dir / "length_bins.tsv")
+    _write_tsv(calib, out_dir / "calibration.tsv", "%.6g")
+    _write_tsv(run_times, out_dir / "run_times.tsv", "%.2f")
 
     masks = sorted({str(e.get("mask_description", e.get("mask", "?"))) for e in evals})
+    n_boot_eval = next((e["bootstrap"].get("n_boot") for e in evals if e.get("bootstrap")), None)
     measured = (
         "Q8 and Q3 are residue-pooled accuracies over all counted residues of a test set (not "
         "a mean of per-protein accuracies, which is shown separately); residues count where "
         f"the mask is 1 and the true label is known. Masks used: {_e('; '.join(masks) or '-')}. "
         "Q3 is the 3-state head; 'Q3 from 8-state head' reduces the 8-state prediction "
-        "(H,G,I&rarr;H; E,B&rarr;E; T,S,C&rarr;C). Published rows are copied from the papers, "
-        "were computed with other profile databases (column Profiles), and are not re-run here; "
-        "profile depth alone moves accuracy by several points."
+        "(H,G,I&rarr;H; E,B&rarr;E; T,S,C&rarr;C). SOV'99 (Zemla et al. 1999) and SOV_refine "
+        "(Liu &amp; Wang 2018) are computed per protein over observed segments and reported as "
+        "the mean over proteins. Brackets give 95% percentile-bootstrap confidence intervals "
+        f"over proteins ({_e(n_boot_eval or 'no')} resamples; proteins, not residues, are "
+        "resampled). Own models are sorted by Q8, best first. Published rows are copied from "
+        "the papers, were computed with other profile databases (column Profiles), and are not "
+        "re-run here; profile depth alone moves accuracy by several points."
     )
-    sections = [("accuracy", "Accuracy", f'<p class="caption">{measured}</p>'
-                 + accuracy_html(acc))]
+    sections = [("accuracy", "Accuracy", f'<p class="caption">{measured}</p>' + accuracy_html(acc))]
 
     test_sets = list(dict.fromkeys(e["test_set"] for e in evals))
-    f1_parts, cm_parts = [], []
+    pair_caption = (
+        "Every pair of this workflow's models on a test set, paired by protein: the "
+        "difference A &minus; B in residue-pooled accuracy (percentage points), its 95% "
+        f"paired percentile-bootstrap interval over proteins ({n_boot} resamples, seed {seed}) "
+        "and the two-sided bootstrap p-value (smallest possible value "
+        f"{2 / (n_boot + 1):.3f}). 'Significant at {ALPHA:g}' means p &lt; {ALPHA:g}; no "
+        "correction for multiple comparisons is applied, so with many pairs read small "
+        "differences with care. Model A is the one ranked higher by Q8."
+    )
+    pair_parts = [pairwise_html(pairwise, ts) for ts in test_sets]
+    if pair_parts:
+        sections.append(
+            (
+                "pairwise",
+                "Pairwise significance",
+                f'<p class="caption">{pair_caption}</p>' + "".join(pair_parts),
+            )
+        )
+
+    f1_parts, cm_parts, len_parts, cal_parts = [], [], [], []
     for ts in test_sets:
         name = _safe(ts)
         f1_path = plot_per_class_f1(per_class, ts, fig_dir / f"per_class_f1_{name}.png")
-        f1_parts.append(_img(f1_path, f"Per-class F1 on {_e(ts)} (8-state and 3-state heads), "
-                             "over residues with mask 1."))
+        f1_parts.append(per_class_html(per_class, acc, ts))
+        f1_parts.append(
+            _img(
+                f1_path,
+                f"Per-class F1 on {_e(ts)} (8-state and 3-state heads), over residues with mask 1.",
+            )
+        )
         cm_path = plot_confusions(evals, ts, fig_dir / f"confusion_{name}.png")
-        cm_parts.append(_img(cm_path, f"8-state confusion on {_e(ts)}: each row is a true DSSP "
-                             "class, cells give the % of that class predicted as each column."))
+        cm_parts.append(
+            _img(
+                cm_path,
+                f"8-state confusion on {_e(ts)}: each row is a true DSSP "
+                "class, cells give the % of that class predicted as each column.",
+            )
+        )
+        if not _by_test_set(bins, ts).empty:
+            len_path = plot_length_bins(bins, ts, fig_dir / f"length_bins_{name}.png")
+            len_parts.append(
+                _img(
+                    len_path,
+                    f"Q8 and Q3 on {_e(ts)} by full sequence length, "
+                    "pooled over the proteins of each bin (protein counts under "
+                    "the bins); bars are 95% bootstrap intervals over proteins.",
+                )
+            )
+        if not _by_test_set(calib, ts).empty and (_by_test_set(calib, ts)["n"] > 0).any():
+            cal_path = plot_calibration(calib, evals, ts, fig_dir / f"calibration_{name}.png")
+            cal_parts.append(
+                _img(
+                    cal_path,
+                    f"Reliability diagrams on {_e(ts)}: residues "
+                    "binned by top-label confidence (15 equal-width bins); a "
+                    "calibrated model lies on the diagonal.",
+                )
+            )
     if f1_parts:
-        sections.append(("per-class", "Per-class F1", "".join(f1_parts)))
+        sections.append(
+            (
+                "per-class",
+                "Per-class F1 and MCC",
+                PER_CLASS_CAPTION + "".join(f1_parts),
+            )
+        )
         sections.append(("confusion", "Confusion matrices", "".join(cm_parts)))
+    if len_parts:
+        sections.append(("length", "Accuracy by sequence length", "".join(len_parts)))
+    if cal_parts:
+        sections.append(
+            (
+                "calibration",
+                "Calibration",
+                CALIBRATION_CAPTION + ece_html(acc) + "".join(cal_parts),
+            )
+        )
 
     if history_files:
         histories = {m: load_history(Path(p)) for m, p in history_files.items()}
         lc_path = plot_learning_curves(histories, fig_dir / "learning_curves.png")
-        sections.append(("training", "Learning curves", _img(
-            lc_path, "Per-epoch training and validation loss and validation Q8/Q3 (validation "
-            "split from the training data; test sets are never used during training).")))
+        sections.append(
+            (
+                "training",
+                "Learning curves",
+                _img(
+                    lc_path,
+                    "Per-epoch training and validation loss and validation Q8/Q3 (validation "
+                    "split from the training data; test sets are never used during training).",
+                ),
+            )
+        )
 
-    sections.append(("provenance", "Provenance", provenance_html(provenance)
-                     if provenance else "<p>No provenance recorded.</p>"))
+    if not run_times.empty:
+        sections.append(
+            (
+                "run-times",
+                "Run times per stage",
+                RUN_TIMES_CAPTION + run_times_html(run_times),
+            )
+        )
+
+    sections.append(
+        (
+            "provenance",
+            "Provenance",
+            provenance_html(provenance) if provenance else "<p>No provenance recorded.</p>",
+        )
+    )
     index = out_dir / "index.html"
     atomic_write_text(index, _page("protrnn: protein secondary structure prediction", sections))
     return index

@@ -80,6 +80,25 @@ def eval_targets():
     )
 
 
+def benchmark_files():
+    """Benchmark files of every job of the configured run (the report sums them per stage)."""
+    files = [f"benchmarks/download/{key}.tsv" for key in used_files()]
+    files += [f"benchmarks/datasets/{ds}.tsv" for ds in used_datasets()]
+    files += [
+        f"benchmarks/profiles/database_{DATABASE}.tsv",
+        "benchmarks/profiles/queries.tsv",
+    ]
+    files += expand("benchmarks/profiles/shard{shard}.tsv", shard=range(N_SHARDS))
+    files += [f"benchmarks/encode/{ds}.tsv" for ds in used_datasets()]
+    files += expand("benchmarks/train/{model}.tsv", model=MODELS)
+    files += expand(
+        "benchmarks/evaluate/{model}/{testset}.tsv",
+        model=MODELS,
+        testset=list(TEST_SETS),
+    )
+    return files
+
+
 def all_targets():
     return ["results/report/index.html"]
 

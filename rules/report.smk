@@ -4,6 +4,9 @@
 rule report:
     input:
         metrics=eval_targets(),
+        predictions=[
+            p.replace("metrics.json", "predictions.npz") for p in eval_targets()
+        ],
         histories=expand("results/models/{model}/history.tsv", model=MODELS),
         tables=expand("results/datasets/{dataset}.tsv.gz", dataset=used_datasets()),
         profiles=expand("results/profiles/shard{shard}.json", shard=range(N_SHARDS)),
@@ -39,6 +42,7 @@ rule report:
         models=MODELS,
         test_sets=TEST_SETS,
         published=config.get("published", []),
+        benchmarks=benchmark_files(),
         config=config,
     script:
         "../scripts/report.py"

@@ -27,5 +27,7 @@ out = build_report(
     provenance=provenance,
     published=list(smk.params.published),
     out_dir=Path(smk.output.html).parent,
+    prediction_files=[Path(p) for p in smk.input.predictions],
+    benchmark_files=[Path(p) for p in smk.params.benchmarks if Path(p).exists()],
 )
 log.info("report written: %s", out)

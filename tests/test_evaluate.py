@@ -67,8 +67,9 @@ def tiny_model(tmp_path: Path) -> Path:
     return path
 
 
-def test_evaluate_model_with_real_tiny_model(tmp_path: Path, encoded: Path,
-                                             tiny_model: Path) -> None:
+def test_evaluate_model_with_real_tiny_model(
+    tmp_path: Path, encoded: Path, tiny_model: Path
+) -> None:
     out = tmp_path / "eval" / "tiny_gru" / "tiny"
     metrics = evaluate_model(tiny_model, encoded, out, mask="eval_mask", device="cpu")
     on_disk = json.loads((out / "metrics.json").read_text())
@@ -92,8 +93,7 @@ def test_evaluate_model_with_real_tiny_model(tmp_path: Path, encoded: Path,
     assert metrics["q8"] == pytest.approx((labels[keep] == data["ss8"][keep]).mean())
     np.testing.assert_array_equal(pred["mask"], data["eval_mask"])
 
-    table = pd.read_csv(out / "per_class.tsv", sep="\t", keep_default_na=False,
-                        na_values=[""])
+    table = pd.read_csv(out / "per_class.tsv", sep="\t", keep_default_na=False, na_values=[""])
     assert list(table.columns) == ["head", "class", "support", "precision", "recall", "f1", "mcc"]
     assert len(table) == 11 and table["support"].sum() == 2 * 17
 
@@ -109,7 +109,8 @@ def fake_predictions(monkeypatch: pytest.MonkeyPatch, pred8: list[str], pred3: l
 
     monkeypatch.setattr(training, "load_model", lambda path, device=None: None)
     monkeypatch.setattr(
-        training, "predict_proba",
+        training,
+        "predict_proba",
         lambda model, enc, device=None, batch_size=32: [
             {"ss8": probs(a, SS8), "ss3": probs(b, SS3)} for a, b in zip(pred8, pred3, strict=True)
         ],
@@ -134,6 +135,27 @@ def test_evaluate_model_known_predictions_and_cb513_mask(
     assert m["q3"] == pytest.approx(15 / 17)
     assert m["q3_from_ss8"] == pytest.approx(15 / 17)
 
+    # new fields: CIs bracket the estimate, SOV as a mean over proteins, settings recorded
+    for key in ("q8", "q3", "sov99_ss8", "sov99_ss3", "sov_refine_ss8", "sov_refine_ss3"):
+        low, high = m[f"{key}_ci"]
+        assert low <= m[key] <= high, key
+    assert "mean over proteins" in m["sov_averaging"] and m["sov_n_proteins"] == 3
+    assert m["bootstrap"]["n_boot"] == 1000 and m["bootstrap"]["seed"] == 0
+    assert m["bootstrap"]["level"] == 0.95
+    assert {"macro_f1_ss8", "macro_f1_ss3", "ece_ss8", "ece_ss3"} <= set(m)
+    assert len(m["calibration_ss8"]) == 15
+    assert m["length_bins"][0]["bin"] == "<100" and m["length_bins"][0]["n_proteins"] == 3
+    assert m["length_bins"][0]["q8"] == pytest.approx(11 / 17)
+    assert m["per_class_ss8"][0]["class"] == "H" and "mcc" in m["per_class_ss8"][0]
+    pred = np.load(out / "predictions.npz")
+    assert str(pred["model"]) == "fixed" and str(pred["test_set"]) == "cb513"
+    np.testing.assert_array_equal(pred["correct_ss8"], [6, 3, 2])
+    np.testing.assert_array_equal(pred["total_ss8"], [8, 5, 4])
+    np.testing.assert_array_equal(pred["correct_ss3"], [8, 5, 2])
+    np.testing.assert_array_equal(pred["total_ss3"], [8, 5, 4])
+    assert pred["sov99_ss8"].shape == (3,) and pred["sov_refine_ss3"].dtype == np.float64
+    assert pred["sov99_ss8"].mean() == pytest.approx(m["sov99_ss8"])
+
     out_cb = tmp_path / "eval" / "fixed" / "cb513_classic"
     cb = evaluate_model(model, encoded, out_cb, mask="cb513_mask", device="cpu")
     # cb513_mask & eval_mask: p1 indices 2-7: wrong at 4,5 -> 4/6; p2 indices 4,5: wrong at 4
@@ -145,8 +167,9 @@ def test_evaluate_model_known_predictions_and_cb513_mask(
     assert np.load(out_cb / "predictions.npz")["mask"].sum() == 8
 
 
-def test_evaluate_model_errors(tmp_path: Path, encoded: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_evaluate_model_errors(
+    tmp_path: Path, encoded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = tmp_path / "m" / "model.pt"
     with pytest.raises(ValueError, match="unknown mask"):
         evaluate_model(model, encoded, tmp_path / "o", mask="nope")
@@ -164,3 +187,37 @@ def test_evaluate_model_errors(tmp_path: Path, encoded: Path,
     np.savez_compressed(no_cb, **data)
     with pytest.raises(ValueError, match="no cb513_mask"):
         evaluate_model(model, no_cb, tmp_path / "o", mask="cb513_mask")
+
+
+def test_paired_report_through_evaluate_files(
+    tmp_path: Path, encoded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two fake models on the same proteins -> report pairwise table with the right direction."""
+    from protrnn.report import load_metrics, load_predictions, pairwise_table
+
+    # "z_good" as in the test above (Q8 11/17, Q3 15/17); "a_bad" predicts coil everywhere:
+    # Q8 right on C only: p1 1, p2 1, p3 2 -> 4/17; Q3: p1 1, p2 3, p3 2 -> 6/17
+    runs = {
+        "z_good": (["HHHHHHEECC", "EEETTC", "CCCC"], ["HHHHHHEECC", "EEECCC", "CCCC"]),
+        "a_bad": (["CCCCCCCCCC", "CCCCCC", "CCCC"], ["CCCCCCCCCC", "CCCCCC", "CCCC"]),
+    }
+    metrics_files, prediction_files = [], []
+    for name, (pred8, pred3) in runs.items():
+        fake_predictions(monkeypatch, pred8, pred3)
+        out = tmp_path / "eval" / name / "tiny"
+        evaluate_model(tmp_path / "models" / name / "model.pt", encoded, out, device="cpu")
+        metrics_files.append(out / "metrics.json")
+        prediction_files.append(out / "predictions.npz")
+    evals = [load_metrics(p) for p in metrics_files]
+    # reversed file order: pairing goes by protein id, ranking by Q8
+    preds = [load_predictions(p) for p in reversed(prediction_files)]
+    table = pairwise_table(evals, preds, n_boot=200).set_index("metric")
+    assert list(table["model_a"]) == ["z_good", "z_good"]
+    assert list(table["model_b"]) == ["a_bad", "a_bad"]
+    assert table.loc["Q8", "diff"] == pytest.approx(100 * 7 / 17)
+    assert table.loc["Q3", "diff"] == pytest.approx(100 * 9 / 17)
+    assert table.loc["Q8", "a"] == pytest.approx(100 * 11 / 17)
+    assert table.loc["Q8", "ci_low"] <= table.loc["Q8", "diff"] <= table.loc["Q8", "ci_high"]
+    assert (table["n_proteins"] == 3).all() and (table["test_set"] == "tiny").all()
+    # three proteins are too few for significance
+    assert list(table["verdict"]) == ["not significant at 0.05"] * 2

@@ -9,9 +9,14 @@ import pytest
 
 from protrnn.alphabet import SS3, SS8
 from protrnn.metrics import (
+    LENGTH_BINS,
     accuracy,
+    calibration,
     confusion_matrix,
     evaluate_predictions,
+    length_bin_of,
+    length_bin_table,
+    macro_f1,
     per_class_scores,
     reduce_ss8_to_ss3,
 )
@@ -110,7 +115,10 @@ def test_evaluate_predictions_pooled_vs_per_protein() -> None:
     pred3 = [np.array([h3, e3]), np.array([h3, c3, c3, h3, e3, c3, c3, e3, h3])]
     masks = [np.array([1, 1]), np.array([1, 1, 1, 1, 1, 1, 1, 1, 0])]
     res = evaluate_predictions(
-        true8, [one_hot(list(p), 8) for p in pred8], true3, [one_hot(list(p), 3) for p in pred3],
+        true8,
+        [one_hot(list(p), 8) for p in pred8],
+        true3,
+        [one_hot(list(p), 3) for p in pred3],
         masks,
     )
     # Q8: A 2/2, B right at 0,1,4,6 -> 4/8. Pooled 6/10, per-protein mean (1 + 0.5)/2
@@ -134,8 +142,10 @@ def test_evaluate_predictions_pooled_vs_per_protein() -> None:
 
 def test_evaluate_predictions_protein_without_counted_residues() -> None:
     res = evaluate_predictions(
-        [np.array([0, 0]), np.array([3])], [np.array([0, 1]), np.array([3])],
-        [np.array([0, 0]), np.array([1])], [np.array([0, 1]), np.array([1])],
+        [np.array([0, 0]), np.array([3])],
+        [np.array([0, 1]), np.array([3])],
+        [np.array([0, 0]), np.array([1])],
+        [np.array([0, 1]), np.array([1])],
         [np.array([1, 1]), np.array([0])],
     )
     assert res["q8"] == pytest.approx(0.5)
@@ -148,5 +158,124 @@ def test_evaluate_predictions_checks_lengths_and_classes() -> None:
     with pytest.raises(ValueError, match="same length"):
         evaluate_predictions([np.array([0])], [], [np.array([0])], [np.array([0])], [np.ones(1)])
     with pytest.raises(ValueError, match="8 class columns"):
-        evaluate_predictions([np.array([0])], [np.ones((1, 3))], [np.array([0])],
-                             [np.ones((1, 3))], [np.ones(1)])
+        evaluate_predictions(
+            [np.array([0])], [np.ones((1, 3))], [np.array([0])], [np.ones((1, 3))], [np.ones(1)]
+        )
+
+
+def test_per_class_mcc_and_macro_f1_by_hand() -> None:
+    cm = np.array([[5, 1, 0, 0], [2, 3, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]])  # 12 residues
+    table = per_class_scores(cm, "abcd")
+    # a vs rest: TP 5, FP 2 (b predicted as a), FN 1, TN 12 - 8 = 4
+    #   MCC = (5*4 - 2*1) / sqrt(7 * 6 * 6 * 5) = 18 / sqrt(1260)
+    # b vs rest: TP 3, FP 1, FN 3, TN 12 - 7 = 5 -> (15 - 3) / sqrt(4 * 6 * 8 * 6)
+    assert table["mcc"][0] == pytest.approx(18 / math.sqrt(1260))
+    assert table["mcc"][1] == pytest.approx(12 / math.sqrt(1152))
+    # c never present (TP + FN = 0), d neither present nor predicted: MCC undefined
+    assert math.isnan(table["mcc"][2]) and math.isnan(table["mcc"][3])
+    # macro-F1 over the classes with a defined F1 (a, b, c): (10/13 + 0.6 + 0) / 3
+    assert macro_f1(table) == pytest.approx((10 / 13 + 0.6 + 0.0) / 3)
+
+    perfect = per_class_scores(np.diag([3, 2, 4]), "xyz")
+    np.testing.assert_allclose(perfect["mcc"], 1.0)
+    assert macro_f1(perfect) == pytest.approx(1.0)
+    # binary, always wrong: MCC -1
+    assert per_class_scores(np.array([[0, 2], [3, 0]]))["mcc"][0] == pytest.approx(-1.0)
+    assert math.isnan(macro_f1(per_class_scores(np.zeros((2, 2), dtype=int))))
+
+
+def test_calibration_ece_by_hand() -> None:
+    probs = np.array(
+        [
+            [0.90, 0.10],  # true 0: confidence .90 right  -> bin 13 (.9 * 15 = 13.5)
+            [0.10, 0.90],  # true 0: confidence .90 wrong  -> bin 13
+            [0.62, 0.38],  # true 0: confidence .62 right  -> bin 9 (9.3)
+            [0.28, 0.72],  # true 1: confidence .72 right  -> bin 10 (10.8)
+            [0.99, 0.01],  # masked out
+            [0.50, 0.50],  # unknown label
+            [1.00, 0.00],  # true 1: confidence 1.0 wrong -> last bin (14)
+        ]
+    )
+    y = np.array([0, 0, 0, 1, 1, -1, 1])
+    mask = np.array([1, 1, 1, 1, 0, 1, 1])
+    ece, bins = calibration(y, probs, mask)
+    # 5 residues: bin 13 |0.5 - 0.9| * 2, bin 9 |1 - .62|, bin 10 |1 - .72|, bin 14 |0 - 1|
+    assert ece == pytest.approx((2 * 0.4 + 0.38 + 0.28 + 1.0) / 5)
+    assert len(bins) == 15 and bins["n"].sum() == 5
+    b13 = bins.iloc[13]
+    assert (b13.n, b13.confidence, b13.accuracy) == pytest.approx((2, 0.9, 0.5))
+    assert (b13.lower, b13.upper) == pytest.approx((13 / 15, 14 / 15))
+    assert bins.iloc[14].n == 1 and bins.iloc[14].accuracy == 0.0
+    assert bins.iloc[0].n == 0 and math.isnan(bins.iloc[0].accuracy)
+    # perfectly calibrated: confidence .75, 3 of 4 right
+    probs4 = np.tile([0.75, 0.25], (4, 1))
+    assert calibration([0, 0, 0, 1], probs4)[0] == pytest.approx(0.0)
+    assert math.isnan(calibration([0], [[0.5, 0.5]], [0])[0])
+
+
+def test_length_bins_by_hand() -> None:
+    assert [b[0] for b in LENGTH_BINS] == ["<100", "100-199", "200-299", "300-499", ">=500"]
+    assert [length_bin_of(n) for n in (1, 99, 100, 199, 200, 300, 499, 500, 4000)] == [
+        "<100",
+        "<100",
+        "100-199",
+        "100-199",
+        "200-299",
+        "300-499",
+        "300-499",
+        ">=500",
+        ">=500",
+    ]
+    lengths = [50, 99, 150, 600, 700]
+    table = length_bin_table(
+        lengths,
+        correct_ss8=[10, 5, 30, 100, 0],
+        total_ss8=[20, 10, 40, 200, 0],
+        correct_ss3=[15, 8, 35, 150, 0],
+        total_ss3=[20, 10, 40, 200, 0],
+    ).set_index("bin")
+    assert list(table["n_proteins"]) == [2, 1, 0, 0, 2]
+    assert list(table["n_residues"]) == [30, 40, 0, 0, 200]
+    assert table.loc["<100", "q8"] == pytest.approx(15 / 30)  # pooled, not (0.5 + 0.5) / 2
+    assert table.loc["<100", "q3"] == pytest.approx(23 / 30)
+    assert table.loc["100-199", "q8"] == pytest.approx(0.75)
+    assert math.isnan(table.loc["200-299", "q8"])
+    assert table.loc[">=500", "q8"] == pytest.approx(0.5)
+
+
+def test_evaluate_predictions_new_metrics() -> None:
+    h, e, c = (SS8.index(x) for x in "HEC")
+    true8 = [np.array([h, h, h, c, e, e]), np.array([c, c, e, e])]
+    pred8 = [np.array([h, h, h, c, e, e]), np.array([c, c, c, c])]
+    true3 = [reduce_ss8_to_ss3(t) for t in true8]
+    pred3 = [reduce_ss8_to_ss3(p) for p in pred8]
+    masks = [np.ones(6), np.array([1, 1, 1, 0])]
+    res = evaluate_predictions(
+        true8,
+        [one_hot(list(p), 8) for p in pred8],
+        true3,
+        [one_hot(list(p), 3) for p in pred3],
+        masks,
+    )
+    np.testing.assert_array_equal(res["per_protein_correct_ss8"], [6, 2])
+    np.testing.assert_array_equal(res["per_protein_total_ss8"], [6, 3])
+    np.testing.assert_array_equal(res["per_protein_correct_ss3"], [6, 2])
+    np.testing.assert_array_equal(res["per_protein_length"], [6, 4])
+    # protein 1 is perfect: SOV 1. Protein 2, observed CCE vs CCC: the C pair scores
+    # (minov 2 + delta 1) / maxov 3 * len 2 = 2, the E segment is missed; N = 2 + 1 -> 2/3
+    np.testing.assert_allclose(res["per_protein_sov99_ss8"], [1.0, 2 / 3])
+    assert res["sov99_ss8"] == pytest.approx((1 + 2 / 3) / 2)
+    assert res["sov99_ss3"] == pytest.approx((1 + 2 / 3) / 2)
+    assert "mean over proteins" in res["sov_averaging"] and res["sov_n_proteins"] == 2
+    assert 0 < res["sov_refine_ss8"] <= 1
+    # macro-F1 ss8: H 1; E: TP 2, support 3, predicted 2 -> 4/5; C: TP 3, support 3,
+    # predicted 4 -> 6/7
+    assert res["macro_f1_ss8"] == pytest.approx((1 + 0.8 + 6 / 7) / 3)
+    # confidence 0.9 everywhere (one_hot), 8 of 9 right -> ECE |8/9 - 0.9|
+    assert res["ece_ss8"] == pytest.approx(abs(8 / 9 - 0.9), abs=1e-6)
+    assert len(res["calibration_ss8"]) == 15 and res["calibration_bins"] == 15
+    assert list(res["length_bins"]["n_proteins"]) == [2, 0, 0, 0, 0]
+    # label predictions: no calibration
+    labels = evaluate_predictions(true8, pred8, true3, pred3, masks, sov=False)
+    assert math.isnan(labels["ece_ss8"]) and labels["calibration_ss8"]["n"].sum() == 0
+    assert "sov99_ss8" not in labels

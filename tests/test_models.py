@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.models import build_model, count_parameters
+from protrnn.models import BiRNN, build_model, count_parameters
 
 SPECS = {
     "gru": {"type": "rnn", "cell": "gru", "hidden": 8, "layers": 2, "dropout": 0.1},
@@ -58,10 +59,14 @@ def test_output_shapes(name: str) -> None:
     assert out["ss3"].shape == (3, 13, 3)
 
 
+@pytest.mark.parametrize("packed", [None, True], ids=["default", "packed"])
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_alone_equals_in_padded_batch(name: str) -> None:
+def test_alone_equals_in_padded_batch(name: str, packed: bool | None) -> None:
     torch.manual_seed(0)
     model = build_model(SPECS[name]).eval()
+    for module in model.modules():
+        if isinstance(module, BiRNN):
+            module.packed = packed  # True: the path CUDA takes
     x, lengths = _batch([17, 5, 30, 11])
     with torch.no_grad():
         batched = model(x, lengths)
@@ -81,3 +86,26 @@ def test_bad_specs_are_clear() -> None:
         build_model({"type": "cnn", "kernels": [4]})
     with pytest.raises(ValueError, match="cell"):
         build_model({"type": "rnn", "cell": "mamba"})
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_birnn_matches_torch_bidirectional_on_packed_input(cell: str) -> None:
+    torch.manual_seed(0)
+    ours = BiRNN(41, cell, hidden=5, layers=2, bidirectional=True, dropout=0.0).eval()
+    ref = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](
+        41, 5, num_layers=2, batch_first=True, bidirectional=True
+    )
+    with torch.no_grad():
+        for layer, directions in enumerate(ours.layers):
+            for suffix, module in zip(("", "_reverse"), directions, strict=True):
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(ref, f"{name}_l{layer}{suffix}").copy_(getattr(module, f"{name}_l0"))
+    x, lengths = _batch([12, 3, 8])
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    with torch.no_grad():
+        expected, _ = pad_packed_sequence(ref(packed)[0], batch_first=True)
+        for mode in (False, True):  # padded (CPU default) and packed (CUDA default) paths
+            ours.packed = mode
+            got = ours(x, lengths)
+            for b, length in enumerate(lengths.tolist()):
+                assert torch.allclose(got[b, :length], expected[b, :length], atol=1e-6)

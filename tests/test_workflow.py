@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -88,6 +89,17 @@ def test_every_rule_logged_and_benchmarked(tiny_run: Path):
     for stage in ["download", "datasets", "profiles", "encode", "train", "evaluate"]:
         assert list((tiny_run / "logs" / stage).rglob("*.log")), stage
         assert list((tiny_run / "benchmarks" / stage).rglob("*.tsv")), stage
+
+
+def test_figures_registered_for_snakemake_report(tiny_run: Path, mirror_server: str):
+    archive = tiny_run / "snakemake_report.zip"
+    result = snakemake(tiny_run, mirror_server, "--report", str(archive))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+    assert any(name.endswith("report.html") for name in names)
+    assert any(name.endswith(".png") and "confusion" in name for name in names)
+    assert any(name.endswith("history.tsv") for name in names)
 
 
 def test_rerun_has_nothing_to_do(tiny_run: Path, mirror_server: str):
