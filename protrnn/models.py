@@ -1,9 +1,10 @@
 """Model zoo: bidirectional RNNs, multi-scale CNNs and the DCRNN-style CNN-biGRU.
 
 Every model maps right-padded features ``x`` (B x T x F) and ``lengths`` (B) to per-residue logits
-``{"ss8": B x T x 8, "ss3": B x T x 3}``. Padding never influences real residues: RNNs run on packed
-sequences and padded positions are zeroed before every convolution, so a protein gets the same
-prediction alone and inside any batch. Outputs at padded positions are meaningless.
+``{"ss8": B x T x 8, "ss3": B x T x 3}``. Padding never influences real residues: each RNN direction
+meets a sequence's padding only after its residues (packed on CUDA, see :class:`BiRNN`) and padded
+positions are zeroed before every convolution, so a protein gets the same prediction alone and
+inside any batch. Outputs at padded positions are meaningless.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ PRESET_DEFAULTS = {
     "epochs": 10,
     "batch_size": 32,
     "lr": 1e-3,
+    "lr_decay": 1.0,
     "weight_decay": 0.01,
     "patience": 3,
     "clip": 1.0,
@@ -266,7 +267,11 @@ def train(
     Writes ``model.pt`` (best epoch by valid Q8), ``history.tsv`` and ``checkpoints/last.pt``
     (every epoch; a rerun resumes after the last finished epoch). ``device`` None uses
     ``preset["device"]`` if set, else CUDA when available, else CPU. ``threads`` (or
-    ``preset["threads"]``) sets torch's CPU threads. Returns a summary dict.
+    ``preset["threads"]``) sets torch's CPU threads. Preset keys (defaults in
+    :data:`PRESET_DEFAULTS`; others are ignored): epochs, batch_size, max_residues_per_batch
+    (padded residues per batch), lr, lr_decay (epoch e uses lr * lr_decay ** (e - 1)),
+    weight_decay, patience (epochs without a valid Q8 gain), clip (max gradient norm; 0 = off),
+    threads, loss_weights {ss8, ss3}, device. Returns a summary dict.
     """
     cfg = {**PRESET_DEFAULTS, **preset}
     weights = {**PRESET_DEFAULTS["loss_weights"], **(cfg["loss_weights"] or {})}
@@ -302,7 +307,7 @@ def train(
         model.load_state_dict(ckpt["state_dict"])
         optimizer.load_state_dict(ckpt["optimizer"])
         for group in optimizer.param_groups:  # the preset may have changed between runs
-            group["lr"], group["weight_decay"] = cfg["lr"], cfg["weight_decay"]
+            group["weight_decay"] = cfg["weight_decay"]
         state = ckpt["state"]
         _set_rng_state(ckpt["rng"])
         log(f"resuming from {ckpt_path} after epoch {state['epoch']}")
@@ -317,6 +322,9 @@ def train(
     for epoch in range(state["epoch"] + 1, int(cfg["epochs"]) + 1):
         if state["stopped"]:
             break
+        lr = float(cfg["lr"]) * float(cfg["lr_decay"]) ** (epoch - 1)  # a function of epoch only
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         model.train()
         t0 = last_report = time.perf_counter()
         batches = make_batches(
@@ -383,7 +391,7 @@ def train(
         _write_history(state["history"], out_dir / "history.tsv")
         log(
             f"epoch {epoch}: train_loss {row['train_loss']:.4f} valid_loss {valid['loss']:.4f} "
-            f"Q8 {valid['q8']:.2f} Q3 {valid['q3']:.2f} ({seconds:.0f} s, "
+            f"Q8 {valid['q8']:.2f} Q3 {valid['q3']:.2f} lr {lr:.2g} ({seconds:.0f} s, "
             f"{epoch_residues / max(epoch_train_seconds, 1e-9):,.0f} residues/s)"
             + (" *" if state["best_epoch"] == epoch else "")
             + (

@@ -14,8 +14,8 @@ rule parse_dataset:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
         max_proteins=lambda wildcards: dataset_max_proteins(wildcards.dataset),

@@ -12,8 +12,8 @@ rule download:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=512,
-        runtime=60,
+        mem_mb=lambda wildcards, attempt: 512 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         entry=lambda wildcards: config["files"][wildcards.file],
         mirror=config.get("mirror") or None,

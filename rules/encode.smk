@@ -15,8 +15,8 @@ rule encode:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         task=lambda wildcards: config["datasets"][wildcards.dataset]["task"],
     script:

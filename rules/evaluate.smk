@@ -17,8 +17,8 @@ rule evaluate:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         mask=lambda wildcards: TEST_SETS[wildcards.testset]["mask"],
     script:

@@ -16,8 +16,8 @@ rule profile_database:
         "../envs/mmseqs2.yaml"
     threads: config["profiles"]["threads"]
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 120 * attempt,
     script:
         "../scripts/profile_database.py"
 
@@ -35,8 +35,8 @@ rule profile_queries:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     script:
         "../scripts/profile_queries.py"
 
@@ -56,7 +56,7 @@ rule profile_search:
         "../envs/mmseqs2.yaml"
     threads: config["profiles"]["threads"]
     resources:
-        mem_mb=8000,
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
         backend=BACKEND,

@@ -36,8 +36,8 @@ rule report:
         "../envs/python.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         models=MODELS,
         test_sets=TEST_SETS,

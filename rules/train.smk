@@ -19,7 +19,7 @@ rule train:
         "../envs/python.yaml"
     threads: PRESET.get("threads", 1)
     resources:
-        mem_mb=8000,
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 240 * attempt,
         gpu=train_resources_gpu(),
     params:

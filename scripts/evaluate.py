@@ -5,11 +5,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
+import torch  # noqa: E402
+
 from protrnn.evaluate import evaluate_model  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
+torch.set_num_threads(smk.threads)
 metrics = evaluate_model(
     model_path=Path(smk.input.model),
     encoded_path=Path(smk.input.encoded),

@@ -8,11 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.profiles.store import write_shard  # noqa: E402
-
 from protrnn.fasta import read_fasta  # noqa: E402
 from protrnn.profiles.database import find_mmseqs, mmseqs_version  # noqa: E402
 from protrnn.profiles.mmseqs2 import search_profiles  # noqa: E402
+from protrnn.profiles.store import write_shard  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821

@@ -28,6 +28,7 @@ PRESET = {
     "epochs": 2,
     "batch_size": 4,
     "lr": 0.01,
+    "lr_decay": 0.7,
     "weight_decay": 0.0,
     "patience": 10,
     "clip": 1.0,
