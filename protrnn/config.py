@@ -109,6 +109,11 @@ def _check_references(config: dict) -> None:
             test["dataset"] != train["dataset"],
             f"config key evaluate.test_sets.{name}: the training dataset cannot be a test set",
         )
+    for name in config["train"].get("models") or []:
+        _require(
+            name in config["models"],
+            f"config key train.models: {name!r} is not in models ({', '.join(config['models'])})",
+        )
     for name, spec in config["models"].items():
         if spec["type"] == "rnn":
             _require("cell" in spec, f"config key models.{name}.cell: required for type rnn")
@@ -132,6 +137,11 @@ def model_spec(config: dict, model: str) -> dict:
     spec.pop("full", None)
     spec.update(overrides)
     return spec
+
+
+def selected_models(config: dict) -> list[str]:
+    """Models to train: ``train.models`` if given, else every entry of ``models``."""
+    return list(config["train"].get("models") or config["models"])
 
 
 def active_preset(config: dict) -> dict:

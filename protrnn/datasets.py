@@ -107,11 +107,20 @@ def _mask(tokens: list[str], what: str, length: int, where: str) -> str:
     return mask
 
 
-def _row(rid: str, seq: str, ss8: str, ss3: str, eval_mask: str, cb513: str,
-         split: str) -> dict[str, str]:
+def _row(
+    rid: str, seq: str, ss8: str, ss3: str, eval_mask: str, cb513: str, split: str
+) -> dict[str, str]:
     """One canonical table row."""
-    return {"id": rid, "sequence": seq, "ss8": ss8, "ss3": ss3, "eval_mask": eval_mask,
-            "cb513_mask": cb513, "split": split, "label": ""}
+    return {
+        "id": rid,
+        "sequence": seq,
+        "ss8": ss8,
+        "ss3": ss3,
+        "eval_mask": eval_mask,
+        "cb513_mask": cb513,
+        "split": split,
+        "label": "",
+    }
 
 
 def _frame(rows: list[dict[str, str]], source: str) -> pd.DataFrame:
@@ -168,8 +177,9 @@ def _field_tokens(fields: list[str], idxs: list[int], name: str, where: str) -> 
     return values[0] if values else None
 
 
-def _netsurfp_record(fields: list[str], cols: dict[str, list[int]], width: int, rid: str,
-                     split: str, where: str) -> dict[str, str]:
+def _netsurfp_record(
+    fields: list[str], cols: dict[str, list[int]], width: int, rid: str, split: str, where: str
+) -> dict[str, str]:
     """Parse one data line of a NetSurfP CSV into a canonical row."""
     if len(fields) != width:
         raise ValueError(f"{where}: {len(fields)} fields, header has {width}")
@@ -208,8 +218,9 @@ def parse_netsurfp_csv(
         raise ValueError(f"{source}: empty file")
     cols = _netsurfp_columns(header[1], source)
     rows = [
-        _netsurfp_record(fields, cols, len(header[1]), f"{prefix}_{n:05d}", split,
-                         f"{source} line {line}")
+        _netsurfp_record(
+            fields, cols, len(header[1]), f"{prefix}_{n:05d}", split, f"{source} line {line}"
+        )
         for n, (line, fields) in enumerate(rows_iter)
     ]
     if flip_splits is not None:
@@ -252,8 +263,9 @@ def read_flip_splits(path: Path) -> dict[str, tuple[str, str, str]]:
         split = _flip_split(lab.description, f"{path.name}: sampled.fasta record {rec.id!r}")
         seq = rec.sequence.upper()
         if seq in out and out[seq][1] != split:
-            raise ValueError(f"{path.name}: {rec.id!r} and {out[seq][0]!r} share a sequence "
-                             "but not a split")
+            raise ValueError(
+                f"{path.name}: {rec.id!r} and {out[seq][0]!r} share a sequence but not a split"
+            )
         out.setdefault(seq, (rec.id, split, lab.sequence.upper()))
     return out
 
@@ -275,8 +287,12 @@ def _apply_flip(rows: list[dict[str, str]], flip_path: Path, source: str) -> pd.
         row["split"] = split
         mismatched += ss3 != row["ss3"]
     if unmatched or mismatched:
-        log.warning("%s: %d rows match no FLIP record (kept as train); %d rows' ss3 differ "
-                    "from FLIP's", source, unmatched, mismatched)
+        log.warning(
+            "%s: %d rows match no FLIP record (kept as train); %d rows' ss3 differ from FLIP's",
+            source,
+            unmatched,
+            mismatched,
+        )
     df = _frame(rows, source)
     df.attrs.update(flip_unmatched=unmatched, flip_label_mismatches=mismatched)
     return df
@@ -294,8 +310,9 @@ def _dcrnn_record(fields: dict[str, str], rid: str, split: str, where: str) -> d
     seq = _residues(list(fields["residue"].strip()), where)
     length = fields["length"].strip()
     if not length.isdigit() or int(length) != len(seq):
-        raise ValueError(f"{where}: length column says {length!r} but residue has "
-                         f"{len(seq)} letters")
+        raise ValueError(
+            f"{where}: length column says {length!r} but residue has {len(seq)} letters"
+        )
     ss8, ss3 = _labels(fields["dssp8"].strip(), fields["dssp3"].strip(), len(seq), where)
     return _row(rid, seq, ss8, ss3, "1" * len(seq), "", split)
 
@@ -339,8 +356,7 @@ def _main_file(files: Mapping[str, Path], fmt: str) -> Path:
         return Path(files["data"])
     others = [k for k in files if k != "flip_splits"]
     if len(others) != 1:
-        raise ValueError(f"{fmt}: cannot tell the data file among {sorted(files)}; "
-                         "name it 'data'")
+        raise ValueError(f"{fmt}: cannot tell the data file among {sorted(files)}; name it 'data'")
     return Path(files[others[0]])
 
 
@@ -352,8 +368,10 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
     ``options``: netsurfp_csv takes ``member``, ``prefix`` (default: the file stem), ``split``;
     dcrnn_cb513_csv takes ``prefix`` and ``split``.
     """
-    allowed = {"netsurfp_csv": {"member", "prefix", "split"},
-               "dcrnn_cb513_csv": {"prefix", "split"}}
+    allowed = {
+        "netsurfp_csv": {"member", "prefix", "split"},
+        "dcrnn_cb513_csv": {"prefix", "split"},
+    }
     if fmt not in allowed:
         raise ValueError(f"unknown dataset format {fmt!r}; expected one of {FORMATS}")
     unknown = set(options) - allowed[fmt]
@@ -452,14 +470,20 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Validate and write a canonical table as gzip TSV, atomically and reproducibly."""
     validate_table(df, str(path))
     with atomic_path(path) as tmp:
-        df[COLUMNS].to_csv(tmp, sep="\t", index=False, quoting=csv.QUOTE_NONE,
-                           compression={"method": "gzip", "mtime": 0, "compresslevel": 6})
+        df[COLUMNS].to_csv(
+            tmp,
+            sep="\t",
+            index=False,
+            quoting=csv.QUOTE_NONE,
+            compression={"method": "gzip", "mtime": 0, "compresslevel": 6},
+        )
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a canonical table; every column is str and empty fields stay ''."""
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_filter=False,
-                     quoting=csv.QUOTE_NONE)
+    df = pd.read_csv(
+        path, sep="\t", dtype=str, keep_default_na=False, na_filter=False, quoting=csv.QUOTE_NONE
+    )
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{Path(path).name}: missing column(s) {missing}")

@@ -96,8 +96,9 @@ def _fetch_with_retries(url: str, tmp: Path, timeout: float, retries: int, backo
             if attempt == attempts:
                 raise
             delay = backoff * 2 ** (attempt - 1)
-            log.warning("%s: %s (attempt %d/%d); retrying in %.1fs", url, err, attempt,
-                        attempts, delay)
+            log.warning(
+                "%s: %s (attempt %d/%d); retrying in %.1fs", url, err, attempt, attempts, delay
+            )
             time.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -121,8 +122,7 @@ def _source(name: str, url: str | None, mirror_path: str | None, mirror: str | N
         return _join_url(mirror, mirror_path) if _is_url(mirror) else str(Path(mirror, mirror_path))
     if url is None:
         raise DownloadError(
-            f"{name} is only available through a mirror (no public URL is declared); "
-            f"{MIRROR_HINT}"
+            f"{name} is only available through a mirror (no public URL is declared); {MIRROR_HINT}"
         )
     return url
 
@@ -137,8 +137,9 @@ def _describe_failure(name: str, src: str, reason: str, mirror: str | None) -> s
     )
 
 
-def _retrieve(name: str, src: str, tmp: Path, mirror: str | None, timeout: float,
-              retries: int, backoff: float) -> str:
+def _retrieve(
+    name: str, src: str, tmp: Path, mirror: str | None, timeout: float, retries: int, backoff: float
+) -> str:
     """Fill ``tmp`` from ``src``; return the sha256 of what was written."""
     if mirror and not _is_url(mirror):
         return _copy_local(Path(src), tmp, name)

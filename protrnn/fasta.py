@@ -111,7 +111,7 @@ def format_fasta(records: Iterable[tuple[str, str]], width: int = 60) -> str:
         if not seq:
             raise ValueError(f"FASTA record {header!r} has an empty sequence")
         out.append(f">{header}\n")
-        out.extend(f"{seq[i:i + width]}\n" for i in range(0, len(seq), width))
+        out.extend(f"{seq[i : i + width]}\n" for i in range(0, len(seq), width))
     return "".join(out)
 
 

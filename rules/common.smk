@@ -5,7 +5,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 
-from protrnn.config import ConfigError, active_preset, model_spec, validate_config
+from protrnn.config import (
+    ConfigError,
+    active_preset,
+    model_spec,
+    selected_models,
+    validate_config,
+)
 from protrnn.sources import SourceError, check_sources
 
 try:
@@ -17,7 +23,7 @@ config.update(_validated)
 
 PRESET = active_preset(config)
 TRAIN_DATASET = config["train"]["dataset"]
-MODELS = list(config["models"])
+MODELS = selected_models(config)
 TEST_SETS = config["evaluate"]["test_sets"]
 N_SHARDS = config["profiles"]["shards"]
 DATABASE = config["profiles"]["database"]

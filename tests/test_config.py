@@ -63,6 +63,13 @@ def test_cross_references(path, value, message):
         validate_config(config)
 
 
+def test_model_subset_must_exist():
+    config = base()
+    config["train"]["models"] = ["bigru", "transformer"]
+    with pytest.raises(ConfigError, match=r"train\.models: 'transformer' is not in models"):
+        validate_config(config)
+
+
 def test_model_spec_follows_preset_size():
     config = load_config(CONFIG)
     assert model_spec(config, "cnn_bigru")["hidden"] == config["models"]["cnn_bigru"]["hidden"]

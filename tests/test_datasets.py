@@ -33,8 +33,7 @@ def _edit(tmp_path: Path, fixture: str, old: str, new: str) -> Path:
 
 
 def _normalized(shared: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(shared / "ss/normalized" / name, sep="\t", dtype=str,
-                       keep_default_na=False)
+    return pd.read_csv(shared / "ss/normalized" / name, sep="\t", dtype=str, keep_default_na=False)
 
 
 # --- handwritten fixtures --------------------------------------------------------------------
@@ -47,7 +46,11 @@ def test_netsurfp_fixture() -> None:
     first = df.iloc[0]
     assert (first.sequence, first.ss8, first.ss3) == ("MKVLA", "CSGHH", "CCHHH")
     assert (first.eval_mask, first.cb513_mask, first.split, first.label) == (
-        "01111", "11100", "test", "")
+        "01111",
+        "11100",
+        "test",
+        "",
+    )
     assert df.iloc[1].sequence == "GEEX"
     assert df.iloc[2].sequence == "MKVLA"  # upper-cased; repeated sequence keeps its own id
 
@@ -98,17 +101,23 @@ def _flip_zip(tmp_path: Path) -> Path:
     path = tmp_path / "splits.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("splits/sequences.fasta", ">1abc-A\nMKVLA\n>2xyz-B\nGEEX\n>3zzz-C\nWWW\n")
-        z.writestr("splits/sampled.fasta",
-                   ">1abc-A SET=train VALIDATION=False\nCCHHH\n"
-                   ">2xyz-B SET=train VALIDATION=True\nCEEC\n"
-                   ">3zzz-C SET=test VALIDATION=False\nCCC\n")
+        z.writestr(
+            "splits/sampled.fasta",
+            ">1abc-A SET=train VALIDATION=False\nCCHHH\n"
+            ">2xyz-B SET=train VALIDATION=True\nCEEC\n"
+            ">3zzz-C SET=test VALIDATION=False\nCCC\n",
+        )
     return path
 
 
 def test_netsurfp_with_flip(tmp_path: Path) -> None:
     path = _edit(tmp_path, "netsurfp_small.csv", "m k v l a", "w y")
-    path.write_text(path.read_text().replace("C C H H H , C S G H H , 1.0 1.0 1.0 1.0 1.0 , "
-                                             "0.0 0.0 1.0 1.0 1.0", "C C , C C , 1 1 , 1 1"))
+    path.write_text(
+        path.read_text().replace(
+            "C C H H H , C S G H H , 1.0 1.0 1.0 1.0 1.0 , 0.0 0.0 1.0 1.0 1.0",
+            "C C , C C , 1 1 , 1 1",
+        )
+    )
     df = parse_netsurfp_csv(path, prefix="t", split="train", flip_splits=_flip_zip(tmp_path))
     assert df["id"].tolist() == ["1abc-A", "2xyz-B", "t_00002"]
     assert df["split"].tolist() == ["train", "valid", "train"]
@@ -129,8 +138,11 @@ def test_dcrnn_fixture_and_errors(tmp_path: Path) -> None:
 def test_load_dataset_dispatch(tmp_path: Path) -> None:
     df = load_dataset("dcrnn_cb513_csv", {"data": DATA / "dcrnn_small.csv"}, {})
     assert df["id"].iloc[0] == "cb513dcrnn_00000"
-    df = load_dataset("dcrnn_cb513_csv", {"csv": DATA / "dcrnn_small.csv"},
-                      {"prefix": "cb513_dcrnn", "split": "test"})
+    df = load_dataset(
+        "dcrnn_cb513_csv",
+        {"csv": DATA / "dcrnn_small.csv"},
+        {"prefix": "cb513_dcrnn", "split": "test"},
+    )
     assert df["id"].iloc[0] == "cb513_dcrnn_00000" and set(df["split"]) == {"test"}
     df = load_dataset("netsurfp_csv", {"csv": DATA / "netsurfp_small.csv"}, {"split": "valid"})
     assert df["id"].iloc[0] == "netsurfp_small_00000" and set(df["split"]) == {"valid"}
@@ -145,9 +157,18 @@ def test_load_dataset_dispatch(tmp_path: Path) -> None:
 
 def _table(n: int) -> pd.DataFrame:
     splits = ["train"] * (n - n // 4 - n // 8) + ["valid"] * (n // 8) + ["test"] * (n // 4)
-    return pd.DataFrame({"id": [f"p{i}" for i in range(n)], "sequence": "ACD", "ss8": "HEC",
-                         "ss3": "HEC", "eval_mask": "101", "cb513_mask": "", "split": splits,
-                         "label": ""})
+    return pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "sequence": "ACD",
+            "ss8": "HEC",
+            "ss3": "HEC",
+            "eval_mask": "101",
+            "cb513_mask": "",
+            "split": splits,
+            "label": "",
+        }
+    )
 
 
 def test_subsample() -> None:
@@ -201,9 +222,15 @@ def test_real_casp12_and_cb513(shared_data: Path) -> None:
     assert cb["id"].is_unique and cb["sequence"].duplicated().sum() == 79
     for df, name in ((casp, "netsurfp2_casp12.tsv"), (cb, "netsurfp2_cb513.tsv")):
         ref = _normalized(shared_data, name)
-        for ours, theirs in (("id", "id"), ("sequence", "sequence"), ("ss8", "ss8"),
-                             ("ss3", "ss3"), ("eval_mask", "disorder"),
-                             ("cb513_mask", "cb513_mask"), ("split", "split")):
+        for ours, theirs in (
+            ("id", "id"),
+            ("sequence", "sequence"),
+            ("ss8", "ss8"),
+            ("ss3", "ss3"),
+            ("eval_mask", "disorder"),
+            ("cb513_mask", "cb513_mask"),
+            ("split", "split"),
+        ):
             assert df[ours].tolist() == ref[theirs].tolist(), (name, ours)
 
 
@@ -219,8 +246,10 @@ def test_real_dcrnn_cb513(shared_data: Path) -> None:
 def test_real_train_with_flip(shared_data: Path, tmp_path: Path) -> None:
     df = load_dataset(
         "netsurfp_csv",
-        {"data": shared_data / NSP / "Train_valid.zip",
-         "flip_splits": shared_data / "ss/raw/flip_secondary_structure/splits.zip"},
+        {
+            "data": shared_data / NSP / "Train_valid.zip",
+            "flip_splits": shared_data / "ss/raw/flip_secondary_structure/splits.zip",
+        },
         {"member": "Train_HHblits.csv", "prefix": "NSP2_Train", "split": "train"},
     )
     assert df["split"].value_counts().to_dict() == {"train": 9712, "valid": 1080}
