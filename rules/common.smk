@@ -105,8 +105,25 @@ def benchmark_files():
     return files
 
 
+PREDICT_FASTA = config.get("predict_fasta") or ""
+PREDICT_MODEL = config.get("predict_model") or MODELS[-1]
+
+if PREDICT_FASTA and PREDICT_MODEL not in MODELS:
+    sys.exit(
+        f"protrnn: config key predict_model: {PREDICT_MODEL!r} is not a trained model "
+        f"(train.models / models: {', '.join(MODELS)})"
+    )
+
+
+def predict_targets():
+    """The prediction outputs when `predict_fasta` is set, else nothing."""
+    if not PREDICT_FASTA:
+        return []
+    return [f"results/predict/{PREDICT_MODEL}/predictions.fasta"]
+
+
 def all_targets():
-    return ["results/report/index.html"]
+    return ["results/report/index.html", *predict_targets()]
 
 
 try:

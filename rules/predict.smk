@@ -1,21 +1,5 @@
 """Predict secondary structure of the proteins in a user FASTA (config `predict_fasta`)."""
 
-PREDICT_FASTA = config.get("predict_fasta") or ""
-PREDICT_MODEL = config.get("predict_model") or MODELS[0]
-
-if PREDICT_FASTA and PREDICT_MODEL not in MODELS:
-    sys.exit(
-        f"protrnn: config key predict_model: {PREDICT_MODEL!r} is not in models "
-        f"({', '.join(MODELS)})"
-    )
-
-
-def predict_targets():
-    """The prediction outputs when `predict_fasta` is set, else nothing."""
-    if not PREDICT_FASTA:
-        return []
-    return [f"results/predict/{PREDICT_MODEL}/predictions.fasta"]
-
 
 rule predict:
     input:
@@ -33,7 +17,7 @@ rule predict:
     benchmark:
         "benchmarks/predict/{model}.tsv"
     conda:
-        "../envs/mmseqs2.yaml"
+        "../envs/predict.yaml"
     threads: config["profiles"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,

@@ -1,0 +1,119 @@
+"""Command-line entry point ``protrnn`` (``[project.scripts] protrnn = "protrnn.cli:main"``).
+
+``protrnn predict --fasta F --model results/models/bigru/model.pt
+--database resources/profile_db/seqdb/mmseqs2/db --out OUT [--threads N] [--config C]``
+does what the workflow's rule ``predict`` does, outside Snakemake: profiles with the MMseqs2
+parameters of the config's ``profiles.mmseqs2`` section (the ones the model was trained with),
+then the outputs described in :mod:`protrnn.predict`.
+
+User errors (bad FASTA, missing files, invalid config) print one line ``protrnn: error: ...`` on
+stderr and exit with code 2; unexpected failures keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_CONFIG = Path("config/config.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="protrnn", description="protein secondary structure with recurrent networks"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser(
+        "predict",
+        help="predict 8- and 3-state secondary structure of the proteins in a FASTA file",
+        description="Build MMseqs2 profiles (as for training) and predict with a trained model. "
+        "Writes OUT/predictions.fasta, OUT/ss2/*.ss2 (PSIPRED format) and *.ss8, OUT/ids.tsv.",
+    )
+    p.add_argument("--fasta", required=True, type=Path, help="query FASTA (plain or gzip)")
+    p.add_argument("--model", required=True, type=Path, help="trained model.pt")
+    p.add_argument(
+        "--database",
+        required=True,
+        type=Path,
+        help="MMseqs2 database prefix of the training profiles (or the folder holding 'db')",
+    )
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--threads", type=int, default=1, help="threads for MMseqs2 and torch")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help=f"workflow config for the search parameters (default {DEFAULT_CONFIG})",
+    )
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
+    return parser
+
+
+def _one_line(err: BaseException) -> str:
+    """The exception message on one line (multi-line config errors joined with '; ')."""
+    parts = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = "; ".join(parts).replace(":;", ":")
+    return text or type(err).__name__
+
+
+def search_params_from_config(path: Path) -> dict:
+    """The validated ``profiles.mmseqs2`` section (defaults filled in) of the config at ``path``."""
+    import yaml
+
+    from protrnn.config import load_config
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"config file {path} does not exist (give --config; the search parameters must be "
+            "the ones the model was trained with)"
+        )
+    try:
+        config = load_config(Path(path))
+    except yaml.YAMLError as err:
+        raise ValueError(f"config file {path} is not valid YAML: {err}") from None
+    backend = config["profiles"]["backend"]
+    if backend != "mmseqs2":
+        raise ValueError(f"config key profiles.backend: {backend!r} is not supported here")
+    return dict(config["profiles"].get("mmseqs2") or {})
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from protrnn.predict import predict_fasta
+
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    params = search_params_from_config(args.config)
+    torch.set_num_threads(args.threads)
+    summary = predict_fasta(
+        args.fasta,
+        args.model,
+        args.database,
+        params,
+        args.out,
+        threads=args.threads,
+        device=args.device,
+    )
+    print(
+        f"protrnn: predicted {summary['n_proteins']} proteins ({summary['n_residues']} residues; "
+        f"{summary['n_no_hits']} without database hits) -> {args.out}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 user error)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "predict":
+            return _predict(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"protrnn: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

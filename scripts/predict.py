@@ -1,0 +1,37 @@
+"""Rule predict: user FASTA -> MMseqs2 profiles (as for training) -> predictions of one model."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+
+import torch  # noqa: E402
+
+from protrnn.predict import predict_fasta  # noqa: E402
+from protrnn.runlog import setup_logging  # noqa: E402
+
+smk = snakemake  # noqa: F821
+log = setup_logging(smk.log[0])
+if smk.params.backend != "mmseqs2":
+    raise ValueError(f"rule predict supports the mmseqs2 backend only, not {smk.params.backend!r}")
+out_dir = Path(smk.output.predictions).parent
+if Path(smk.output.ss2) != out_dir / "ss2":
+    raise ValueError(f"output ss2 must be {out_dir / 'ss2'}, got {smk.output.ss2}")
+torch.set_num_threads(smk.threads)
+summary = predict_fasta(
+    fasta=Path(smk.input.fasta),
+    model_path=Path(smk.input.model),
+    database_prefix=Path(smk.input.database) / "db",
+    search_params=dict(smk.params.settings),
+    out_dir=out_dir,
+    threads=smk.threads,
+    device="cpu",
+)
+log.info(
+    "%s: %d proteins, %d residues, %d without hits, %s s",
+    smk.wildcards.model,
+    summary["n_proteins"],
+    summary["n_residues"],
+    summary["n_no_hits"],
+    summary["seconds"],
+)
