@@ -15,12 +15,13 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.tiny_workflow import run_tiny_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
@@ -100,26 +101,8 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
 def snakemake(
     workdir: Path, mirror: str, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the workflow like tests/test_workflow.py does, with extra arguments."""
-    env = dict(env or os.environ)
-    # the venv first: the SLURM jobs inherit this PATH (sbatch --export=ALL)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(ROOT / "config" / "config.yaml"),
-        str(ROOT / "tests" / "data" / "tiny_config.yaml"),
-        "--config",
-        f"mirror={mirror}",
-        *extra,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+    """Run the tiny workflow (tests/tiny_workflow.py) with extra arguments."""
+    return run_tiny_workflow(workdir, mirror, *extra, env=env)
 
 
 def _failure(result: subprocess.CompletedProcess, workdir: Path) -> str:

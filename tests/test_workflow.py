@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.tiny_workflow import run_tiny_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["bigru", "cnn_bigru"]
@@ -20,26 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def snakemake(workdir: Path, mirror: str, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        "--configfile",
-        str(ROOT / "config" / "config.yaml"),
-        str(ROOT / "tests" / "data" / "tiny_config.yaml"),
-        "--config",
-        f"mirror={mirror}",
-        *extra,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+    return run_tiny_workflow(workdir, mirror, "--cores", "2", *extra)
 
 
 @pytest.fixture(scope="module")
