@@ -52,10 +52,51 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(handle)
 
 
+def _yaml_scalar(text: str) -> object:
+    """``text`` as a YAML scalar, plus floats like '1e-3' that YAML 1.1 leaves as strings."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _coerce_strings(config: dict, validator: jsonschema.Draft7Validator) -> dict:
+    """Read YAML scalars that arrived as strings where the schema wants another type.
+
+    Snakemake passes nested ``--config`` values (``presets='{cpu: {epochs: 3}}'``) as strings, so
+    '3' or 'null' would fail a type check although the user meant a number or null.
+    """
+    config = copy.deepcopy(config)
+    for _ in range(100):
+        changed = False
+        for error in validator.iter_errors(config):
+            if error.validator != "type" or not isinstance(error.instance, str):
+                continue
+            value = _yaml_scalar(error.instance)
+            if isinstance(value, str) or not error.absolute_path:
+                continue
+            node = config
+            for key in list(error.absolute_path)[:-1]:
+                node = node[key]
+            node[error.absolute_path[-1]] = value
+            changed = True
+            break
+        if not changed:
+            return config
+    return config
+
+
 def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     """Validated copy of ``config`` with defaults filled in; ConfigError names the bad key."""
     schema = load_schema(schema_path)
     validator = jsonschema.Draft7Validator(schema)
+    config = _coerce_strings(config, validator)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [_describe(e) for e in errors[:10]]

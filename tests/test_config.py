@@ -36,6 +36,21 @@ def test_wrong_type_is_named():
         validate_config(config)
 
 
+def test_nested_command_line_values_are_read_as_yaml():
+    """snakemake --config presets='{cpu: {epochs: 3, max_train_proteins: null}}' passes strings."""
+    config = base()
+    config["presets"]["cpu"]["epochs"] = "3"
+    config["presets"]["cpu"]["max_train_proteins"] = "null"
+    config["presets"]["cpu"]["lr"] = "1e-3"
+    validated = validate_config(config)
+    assert validated["presets"]["cpu"]["epochs"] == 3
+    assert validated["presets"]["cpu"]["max_train_proteins"] is None
+    assert validated["presets"]["cpu"]["lr"] == 0.001
+    config["presets"]["cpu"]["epochs"] = "three"
+    with pytest.raises(ConfigError, match=r"presets\.cpu\.epochs: 'three' is not of type"):
+        validate_config(config)
+
+
 def test_bad_checksum_format_is_named():
     config = base()
     config["files"]["netsurfp2_cb513_csv"]["sha256"] = "abc"
