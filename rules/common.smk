@@ -126,7 +126,9 @@ def all_targets():
     return ["results/report/index.html", *predict_targets()]
 
 
-try:
-    check_sources(config, used_files(), Path("resources/downloads"))
-except SourceError as error:
-    sys.exit(f"protrnn: {error}")
+onstart:
+    # before the first job, not at parse time: --lint, --dry-run and --report need no data
+    try:
+        check_sources(config, used_files(), Path("resources/downloads"))
+    except SourceError as error:
+        sys.exit(f"protrnn: {error}")
