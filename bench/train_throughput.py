@@ -60,7 +60,7 @@ from protrnn.alphabet import N_AA, N_AA_TOKENS, SS3, SS8
 from protrnn.config import load_config, model_spec
 from protrnn.features import N_FEATURES, EncodedSet, load_encoded
 from protrnn.models import build_model, count_parameters
-from protrnn.training import PRESET_DEFAULTS, collate, make_batches, masked_loss
+from protrnn.training import PRESET_DEFAULTS, collate, make_batches, train_step
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
@@ -227,14 +227,7 @@ def protrnn_step(model, optimizer, data, idx, device, weights, clip, autocast) -
     t0 = time.perf_counter()
     batch = collate(data, idx, device)
     t_collate = time.perf_counter() - t0
-    with autocast_context(device, autocast):
-        loss = masked_loss(model(batch["x"], batch["lengths"]), batch, weights)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if clip:
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-    optimizer.step()
-    float(loss.detach())
+    train_step(model, optimizer, batch, weights, clip, lambda: autocast_context(device, autocast))
     return t_collate
 
 

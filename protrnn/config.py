@@ -155,6 +155,14 @@ def _check_references(config: dict) -> None:
             name in config["models"],
             f"config key train.models: {name!r} is not in models ({', '.join(config['models'])})",
         )
+    predict_model = config.get("predict_model")
+    if config.get("predict_fasta") and predict_model:
+        trained = selected_models(config)
+        _require(
+            predict_model in trained,
+            f"config key predict_model: {predict_model!r} is not a trained model "
+            f"(train.models / models: {', '.join(trained)})",
+        )
     for name, spec in config["models"].items():
         if spec["type"] == "rnn":
             _require("cell" in spec, f"config key models.{name}.cell: required for type rnn")

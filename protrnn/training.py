@@ -11,6 +11,7 @@ model and seed sees the same split) is held out instead.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -170,6 +171,26 @@ def evaluate(
 
 
 # ---------------------------------------------------------------- seeds, devices, checkpoints
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: dict[str, torch.Tensor],
+    weights: dict[str, float],
+    clip: float | None,
+    forward_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+) -> float:
+    """One optimisation step on a collated batch; returns the loss. ``forward_context`` wraps the
+    forward pass and the loss (e.g. autocast)."""
+    with forward_context():
+        loss = masked_loss(model(batch["x"], batch["lengths"]), batch, weights)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip:
+        nn.utils.clip_grad_norm_(model.parameters(), float(clip))
+    optimizer.step()
+    return float(loss.detach())
+
+
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (CPU and CUDA)."""
     random.seed(seed)
@@ -336,13 +357,7 @@ def train(
         loss_sum, epoch_residues = 0.0, 0
         for step, idx in enumerate(batches, 1):
             batch = collate(train_set, idx, dev)
-            loss = masked_loss(model(batch["x"], batch["lengths"]), batch, weights)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg["clip"]:
-                nn.utils.clip_grad_norm_(model.parameters(), float(cfg["clip"]))
-            optimizer.step()
-            loss_sum += float(loss.detach())
+            loss_sum += train_step(model, optimizer, batch, weights, cfg["clip"])
             epoch_residues += int(train_set.lengths[idx].sum())
             now = time.perf_counter()
             if now - last_report >= PROGRESS_SECONDS:

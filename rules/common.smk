@@ -108,12 +108,6 @@ def benchmark_files():
 PREDICT_FASTA = config.get("predict_fasta") or ""
 PREDICT_MODEL = config.get("predict_model") or MODELS[-1]
 
-if PREDICT_FASTA and PREDICT_MODEL not in MODELS:
-    sys.exit(
-        f"protrnn: config key predict_model: {PREDICT_MODEL!r} is not a trained model "
-        f"(train.models / models: {', '.join(MODELS)})"
-    )
-
 
 def predict_targets():
     """The prediction outputs when `predict_fasta` is set, else nothing."""

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from protrnn.alphabet import AMINO_ACIDS, SS3, SS8, sequence_hash, ss8_to_ss3
+from protrnn.alphabet import SS3, SS8, sequence_hash, ss8_to_ss3
 from protrnn.cli import main
 from protrnn.predict import (
     MAX_RESIDUES_PER_BATCH,
@@ -28,6 +28,7 @@ from protrnn.predict import (
     round_rows,
     safe_ids,
 )
+from tests.synthetic import mutate, random_seq
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
 LONG = 50_000
@@ -35,17 +36,6 @@ SEARCH = {"num_iterations": 2, "sensitivity": 4.0}  # as tests/data/tiny_config.
 
 
 # ---------------------------------------------------------------- helpers and fixtures
-def _random_seq(rng: np.random.Generator, n: int) -> str:
-    return "".join(rng.choice(list(AMINO_ACIDS), size=n))
-
-
-def _mutate(rng: np.random.Generator, seq: str, rate: float) -> str:
-    letters = list(seq)
-    for i in np.flatnonzero(rng.random(len(seq)) < rate):
-        letters[i] = str(rng.choice(list(AMINO_ACIDS)))
-    return "".join(letters)
-
-
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
@@ -91,14 +81,14 @@ def model_path(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def family() -> dict:
     rng = np.random.default_rng(11)
-    base = _random_seq(rng, 160)
+    base = random_seq(rng, 160)
     return {
         "base": base,
-        "homologs": [_mutate(rng, base, 0.3) for _ in range(12)],
-        "decoys": [_random_seq(rng, 150) for _ in range(25)],
-        "orphan": _random_seq(rng, 90) + "UOBZX",
-        "other": _random_seq(rng, 40),
-        "long": _random_seq(rng, 20_000) + base + _random_seq(rng, LONG - 20_000 - len(base)),
+        "homologs": [mutate(rng, base, 0.3) for _ in range(12)],
+        "decoys": [random_seq(rng, 150) for _ in range(25)],
+        "orphan": random_seq(rng, 90) + "UOBZX",
+        "other": random_seq(rng, 40),
+        "long": random_seq(rng, 20_000) + base + random_seq(rng, LONG - 20_000 - len(base)),
     }
 
 

@@ -14,6 +14,7 @@ from protrnn.profiles.blosum import BLOSUM62, blosum_profile
 from protrnn.profiles.database import build_database, find_mmseqs, mmseqs_version
 from protrnn.profiles.mmseqs2 import MMSEQS_ORDER, MMSEQS_TO_BLAST, search_profiles
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
+from tests.synthetic import mutate, random_seq
 
 # --- BLOSUM62 -----------------------------------------------------------------------------
 
@@ -82,17 +83,6 @@ def _mmseqs() -> str:
         pytest.skip(f"MMseqs2 not available: {err}")
 
 
-def _random_seq(rng: np.random.Generator, n: int) -> str:
-    return "".join(rng.choice(list(AMINO_ACIDS), size=n))
-
-
-def _mutate(rng: np.random.Generator, seq: str, rate: float) -> str:
-    letters = list(seq)
-    for i in np.flatnonzero(rng.random(len(seq)) < rate):
-        letters[i] = str(rng.choice(list(AMINO_ACIDS)))
-    return "".join(letters)
-
-
 CONSERVED = 40  # every homologue has W here; the query has A
 
 
@@ -100,14 +90,14 @@ CONSERVED = 40  # every homologue has W here; the query has A
 def family() -> dict:
     """A query, 12 homologues (~70% identity, W at CONSERVED), 30 decoys and one orphan."""
     rng = np.random.default_rng(7)
-    base = _random_seq(rng, 160)
+    base = random_seq(rng, 160)
     homologs = []
     for _ in range(12):
-        h = _mutate(rng, base, 0.3)
+        h = mutate(rng, base, 0.3)
         homologs.append(h[:CONSERVED] + "W" + h[CONSERVED + 1 :])
     query = base[:CONSERVED] + "A" + base[CONSERVED + 1 :]
-    decoys = [_random_seq(rng, 150) for _ in range(30)]
-    return {"query": query, "homologs": homologs, "decoys": decoys, "orphan": _random_seq(rng, 120)}
+    decoys = [random_seq(rng, 150) for _ in range(30)]
+    return {"query": query, "homologs": homologs, "decoys": decoys, "orphan": random_seq(rng, 120)}
 
 
 def _write_fasta_gz(path: Path, seqs: list[str]) -> Path:
@@ -174,7 +164,7 @@ def test_odd_letters_short_and_long_queries(databases: dict, family: dict) -> No
     query = family["query"]
     odd = query[:10].lower() + "UOBZX*J" + query[17:100] + "xuoBZ" + query[105:]
     short, tiny = "MKV", "ACDEFGHI"
-    long_seq = _random_seq(np.random.default_rng(3), 5000)
+    long_seq = random_seq(np.random.default_rng(3), 5000)
     seqs = [odd, short, tiny, long_seq]
     profiles, stats = _search(databases, "with", seqs, {"num_iterations": 2})
     for s in seqs:
