@@ -53,7 +53,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -64,7 +63,7 @@ import pandas as pd
 
 from protrnn.alphabet import SS3, SS8, sequence_hash
 from protrnn.fasta import iter_fasta
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.fileio import atomic_dir, atomic_path, atomic_write_text
 
 #: Padded residues per forward pass (a longer protein runs alone in its own batch).
 MAX_RESIDUES_PER_BATCH = 32_768
@@ -229,29 +228,10 @@ def _write_ss2_dir(
     target: Path, names: list[str], records: list[tuple[str, str]], preds: list[dict]
 ) -> None:
     """Write every .ss2/.ss8 into a fresh sibling folder, then swap it in for ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_dir(target) as staging:
         for name, (_, seq), pred in zip(names, records, preds, strict=True):
             (staging / f"{name}.ss2").write_text(format_ss2(seq, pred["ss3"]))
             (staging / f"{name}.ss8").write_text(format_ss8(seq, pred["ss8"]))
-        os.chmod(staging, 0o777 & ~_umask())
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, old / target.name)
-        os.replace(staging, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _database_info(db_prefix: Path) -> dict:

@@ -5,14 +5,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
+from protrnn.fileio import atomic_dir  # noqa: E402
 from protrnn.profiles.database import build_database, find_mmseqs  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-out_dir = Path(smk.output[0])
-tmp_dir = out_dir.with_name(out_dir.name + ".partial")
 mmseqs = find_mmseqs()
-info = build_database([Path(p) for p in smk.input], tmp_dir / "db", smk.threads, mmseqs)
-tmp_dir.rename(out_dir)
+with atomic_dir(smk.output[0]) as tmp_dir:
+    info = build_database([Path(p) for p in smk.input], tmp_dir / "db", smk.threads, mmseqs)
 log.info("database: %s", info)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.fileio import atomic_dir, atomic_path, atomic_write_text
 
 
 def test_atomic_write_replaces(tmp_path: Path):
@@ -30,3 +30,17 @@ def test_temporary_path_keeps_suffixes(tmp_path: Path):
         assert tmp.name.endswith(".tsv.gz")
         tmp.write_bytes(b"x")
     assert target.read_bytes() == b"x"
+
+
+def test_atomic_dir_replaces_whole_folder(tmp_path: Path):
+    target = tmp_path / "db"
+    with atomic_dir(target) as tmp:
+        (tmp / "a").write_text("1")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "b").write_text("partial")
+        raise RuntimeError("crash")
+    assert sorted(p.name for p in target.iterdir()) == ["a"]
+    with atomic_dir(target) as tmp:
+        (tmp / "c").write_text("2")
+    assert sorted(p.name for p in target.iterdir()) == ["c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db"]
