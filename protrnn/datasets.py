@@ -3,7 +3,10 @@
 Canonical table (docs/architecture.md): one row per protein with the string columns ``id``,
 ``sequence``, ``ss8`` (``HGIEBTSC``), ``ss3`` (``HEC``), ``eval_mask`` (``0``/``1`` per residue),
 ``cb513_mask`` (``0``/``1`` per residue, or empty when the source has none), ``split``
-(``train``/``valid``/``test``) and ``label`` (per-protein tasks only, else empty).
+(``train``/``valid``/``test``), ``label`` (per-protein tasks only, else empty), ``membrane``
+(per-protein ``membrane``/``soluble``/``unknown``, else empty) and ``rsa`` (relative solvent
+accessibility per residue, comma-separated decimals in [0, 1] or ``nan``; empty when the source
+has none). Per-residue columns may be empty in a per-protein dataset.
 
 Choices made here:
 
@@ -38,7 +41,20 @@ from protrnn.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["id", "sequence", "ss8", "ss3", "eval_mask", "cb513_mask", "split", "label"]
+COLUMNS = [
+    "id",
+    "sequence",
+    "ss8",
+    "ss3",
+    "eval_mask",
+    "cb513_mask",
+    "split",
+    "label",
+    "membrane",
+    "rsa",
+]
+#: Values of the per-protein ``membrane`` column ('' = the dataset has none).
+MEMBRANE_VALUES = ("", "membrane", "soluble", "unknown")
 SPLITS = ("train", "valid", "test")
 FORMATS = ("netsurfp_csv", "dcrnn_cb513_csv")
 
@@ -120,6 +136,8 @@ def _row(
         "cb513_mask": cb513,
         "split": split,
         "label": "",
+        "membrane": "",
+        "rsa": "",
     }
 
 
@@ -426,7 +444,7 @@ def subsample(df: pd.DataFrame, max_proteins: int | None, seed: int) -> pd.DataF
 
 def _check_row(row: tuple[str, ...], source: str) -> None:
     """Validate one canonical row (tuple in COLUMNS order)."""
-    rid, seq, ss8, ss3, eval_mask, cb513, split, label = row
+    rid, seq, ss8, ss3, eval_mask, cb513, split, label, membrane, rsa = row
     where = f"{source}: id {rid!r}"
     if not seq or not seq.isascii() or not seq.isalpha() or not seq.isupper():
         raise ValueError(f"{where}: sequence must be non-empty upper-case letters")
@@ -445,6 +463,24 @@ def _check_row(row: tuple[str, ...], source: str) -> None:
         raise ValueError(f"{where}: masks must hold only '0' and '1'")
     if split not in SPLITS:
         raise ValueError(f"{where}: split {split!r} not in {SPLITS}")
+    if membrane not in MEMBRANE_VALUES:
+        raise ValueError(f"{where}: membrane {membrane!r} not in {MEMBRANE_VALUES[1:]}")
+    if rsa:
+        _check_rsa(rsa, n, where)
+
+
+def _check_rsa(rsa: str, n: int, where: str) -> None:
+    """RSA: ``n`` comma-separated decimals in [0, 1] (or ``nan`` for unknown residues)."""
+    values = rsa.split(",")
+    if len(values) != n:
+        raise ValueError(f"{where}: rsa has {len(values)} values for {n} residues")
+    try:
+        parsed = np.array(values, dtype=float)
+    except ValueError as error:
+        raise ValueError(f"{where}: rsa values must be decimals or nan ({error})") from None
+    known = parsed[~np.isnan(parsed)]
+    if ((known < 0) | (known > 1)).any():
+        raise ValueError(f"{where}: rsa values must lie in [0, 1]")
 
 
 def validate_table(df: pd.DataFrame, source: str) -> None:

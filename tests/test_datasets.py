@@ -167,6 +167,8 @@ def _table(n: int) -> pd.DataFrame:
             "cb513_mask": "",
             "split": splits,
             "label": "",
+            "membrane": "",
+            "rsa": "",
         }
     )
 

@@ -60,6 +60,8 @@ def _synthetic(path: Path, n: int, seed: int = 0, splits: list[str] | None = Non
                 "cb513_mask": "",
                 "split": splits[i] if splits else "train",
                 "label": "",
+                "membrane": "",
+                "rsa": "",
             }
         )
         profiles[sequence_hash(seq)] = rng.normal(0, 2, (length, 20))
