@@ -133,35 +133,72 @@ def _check_references(config: dict) -> None:
     )
     train = config["train"]
     _require(
-        train["dataset"] in config["datasets"],
-        f"config key train.dataset: {train['dataset']!r} is not in datasets",
-    )
-    _require(
         train["preset"] in config["presets"],
         f"config key train.preset: {train['preset']!r} is not in presets "
         f"({', '.join(config['presets'])})",
     )
-    for name, test in config["evaluate"]["test_sets"].items():
+    for name in train.get("experiments") or []:
         _require(
-            test["dataset"] in config["datasets"],
-            f"config key evaluate.test_sets.{name}.dataset: {test['dataset']!r} is not in datasets",
+            name in config["experiments"],
+            f"config key train.experiments: {name!r} is not in experiments "
+            f"({', '.join(config['experiments'])})",
         )
+    for name, ds in config["datasets"].items():
+        if ds["task"] == "per_protein":
+            _require(
+                bool(ds.get("classes")),
+                f"config key datasets.{name}.classes: required for a per_protein dataset",
+            )
+        if ds["format"] == "pdb_chains":
+            _require(
+                bool(ds.get("chains")),
+                f"config key datasets.{name}.chains: required for format pdb_chains",
+            )
+        else:
+            _require(bool(ds["files"]), f"config key datasets.{name}.files: no files given")
+    test_names: dict[str, str] = {}
+    for exp_name, exp in config["experiments"].items():
+        where = f"config key experiments.{exp_name}"
+        train_ds = exp["train_dataset"]
         _require(
-            test["dataset"] != train["dataset"],
-            f"config key evaluate.test_sets.{name}: the training dataset cannot be a test set",
+            train_ds in config["datasets"], f"{where}.train_dataset: {train_ds!r} is not in datasets"
         )
-    for name in config["train"].get("models") or []:
-        _require(
-            name in config["models"],
-            f"config key train.models: {name!r} is not in models ({', '.join(config['models'])})",
-        )
+        task = config["datasets"][train_ds]["task"]
+        for name in exp["models"]:
+            _require(
+                name in config["models"],
+                f"{where}.models: {name!r} is not in models ({', '.join(config['models'])})",
+            )
+        for name, test in exp["test_sets"].items():
+            _require(
+                name not in test_names,
+                f"{where}.test_sets.{name}: test set name already used in experiment "
+                f"{test_names.get(name)!r}; test set names must be unique",
+            )
+            test_names[name] = exp_name
+            ds = test["dataset"]
+            _require(
+                ds in config["datasets"], f"{where}.test_sets.{name}.dataset: {ds!r} is not in datasets"
+            )
+            _require(
+                config["datasets"][ds]["task"] == task,
+                f"{where}.test_sets.{name}: dataset {ds!r} is {config['datasets'][ds]['task']}, "
+                f"the training dataset {train_ds!r} is {task}",
+            )
+            if task == "per_protein":
+                _require(
+                    config["datasets"][ds].get("classes") == config["datasets"][train_ds]["classes"],
+                    f"{where}.test_sets.{name}: dataset {ds!r} must list the same classes, in the "
+                    f"same order, as {train_ds!r}",
+                )
     predict_model = config.get("predict_model")
     if config.get("predict_fasta") and predict_model:
-        trained = selected_models(config)
+        trained = [f"{e}/{m}" for e in selected_experiments(config) for m in experiment_models(config, e)]
+        plain = [t.split("/")[1] for t in trained]
         _require(
-            predict_model in trained,
+            predict_model in trained or predict_model in plain,
             f"config key predict_model: {predict_model!r} is not a trained model "
-            f"(train.models / models: {', '.join(trained)})",
+            f"({', '.join(trained)})",
         )
     for name, spec in config["models"].items():
         if spec["type"] == "rnn":
@@ -188,9 +225,18 @@ def model_spec(config: dict, model: str) -> dict:
     return spec
 
 
-def selected_models(config: dict) -> list[str]:
-    """Models to train: ``train.models`` if given, else every entry of ``models``."""
-    return list(config["train"].get("models") or config["models"])
+def selected_experiments(config: dict) -> list[str]:
+    """Experiments to run: ``train.experiments`` if given, else every entry of ``experiments``."""
+    return list(config["train"].get("experiments") or config["experiments"])
+
+
+def experiment_models(config: dict, experiment: str) -> list[str]:
+    return list(config["experiments"][experiment]["models"])
+
+
+def experiment_task(config: dict, experiment: str) -> str:
+    """per_residue or per_protein: the task of the experiment's training dataset."""
+    return config["datasets"][config["experiments"][experiment]["train_dataset"]]["task"]
 
 
 def active_preset(config: dict) -> dict:

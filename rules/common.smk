@@ -8,8 +8,10 @@ sys.path.insert(0, str(Path(workflow.basedir)))
 from protrnn.config import (
     ConfigError,
     active_preset,
+    experiment_models,
+    experiment_task,
     model_spec,
-    selected_models,
+    selected_experiments,
     validate_config,
 )
 from protrnn.sources import SourceError, check_sources
@@ -22,30 +24,54 @@ config.clear()
 config.update(_validated)
 
 PRESET = active_preset(config)
-TRAIN_DATASET = config["train"]["dataset"]
-MODELS = selected_models(config)
-TEST_SETS = config["evaluate"]["test_sets"]
+EXPERIMENTS = selected_experiments(config)
 N_SHARDS = config["profiles"]["shards"]
 DATABASE = config["profiles"]["database"]
 BACKEND = config["profiles"]["backend"]
+DATABASE_DIR = f"resources/profile_db/{DATABASE}/{BACKEND}"
+
+
+def _names(values):
+    return "|".join(sorted(values)) or "(?!)"
 
 
 wildcard_constraints:
-    file="|".join(config["files"]),
-    dataset="|".join(config["datasets"]),
-    model="|".join(MODELS),
-    testset="|".join(TEST_SETS),
+    file=_names(config["files"]),
+    dataset=_names(config["datasets"]),
+    experiment=_names(config["experiments"]),
+    model=_names(config["models"]),
+    testset=_names(t for e in config["experiments"].values() for t in e["test_sets"]),
     shard=r"\d+",
 
 
+def experiment(name):
+    return config["experiments"][name]
+
+
+def train_dataset(name):
+    return experiment(name)["train_dataset"]
+
+
+def test_set(experiment_name, testset):
+    return experiment(experiment_name)["test_sets"][testset]
+
+
+def train_datasets():
+    """Training datasets of the selected experiments."""
+    return list(dict.fromkeys(train_dataset(e) for e in EXPERIMENTS))
+
+
 def used_datasets():
-    """The training dataset and every dataset a test set refers to."""
-    names = [TRAIN_DATASET] + [t["dataset"] for t in TEST_SETS.values()]
+    """Every dataset the selected experiments train or test on."""
+    names = []
+    for name in EXPERIMENTS:
+        names.append(train_dataset(name))
+        names += [t["dataset"] for t in experiment(name)["test_sets"].values()]
     return list(dict.fromkeys(names))
 
 
 def used_files():
-    """Keys of every file the configured run needs."""
+    """Keys of every declared file the configured run needs."""
     keys = [
         k for ds in used_datasets() for k in config["datasets"][ds]["files"].values()
     ]
@@ -63,57 +89,97 @@ def dataset_files(wildcards):
 
 
 def dataset_max_proteins(dataset):
-    """Subsample size: the dataset's own setting, or the preset's for the training dataset."""
-    limit = config["datasets"][dataset].get("max_proteins")
-    if dataset == TRAIN_DATASET and PRESET.get("max_train_proteins"):
-        limit = min(filter(None, [limit, PRESET["max_train_proteins"]]))
-    return limit
+    """The dataset's own subsample size (over all its splits), or None."""
+    return config["datasets"][dataset].get("max_proteins")
 
 
-def profile_shards():
-    return expand("results/profiles/shard{shard}.npz", shard=range(N_SHARDS))
+def dataset_max_train_proteins(dataset):
+    """The preset's cap on train + valid proteins, for training datasets only."""
+    if dataset in train_datasets():
+        return PRESET.get("max_train_proteins")
+    return None
+
+
+def dataset_shards(dataset):
+    return config["datasets"][dataset].get("shards") or N_SHARDS
+
+
+def profile_shards(dataset):
+    return expand(
+        "results/profiles/{dataset}/shard{shard}.npz",
+        dataset=dataset,
+        shard=range(dataset_shards(dataset)),
+    )
 
 
 def train_resources_gpu():
     return 1 if PRESET["device"] == "cuda" else 0
 
 
+def model_targets():
+    return [
+        f"results/models/{e}/{m}/model.pt"
+        for e in EXPERIMENTS
+        for m in experiment_models(config, e)
+    ]
+
+
 def eval_targets():
-    return expand(
-        "results/eval/{model}/{testset}/metrics.json",
-        model=MODELS,
-        testset=list(TEST_SETS),
-    )
+    return [
+        f"results/eval/{e}/{m}/{t}/metrics.json"
+        for e in EXPERIMENTS
+        for m in experiment_models(config, e)
+        for t in experiment(e)["test_sets"]
+    ]
 
 
 def benchmark_files():
     """Benchmark files of every job of the configured run (the report sums them per stage)."""
     files = [f"benchmarks/download/{key}.tsv" for key in used_files()]
     files += [f"benchmarks/datasets/{ds}.tsv" for ds in used_datasets()]
-    files += [
-        f"benchmarks/profiles/database_{DATABASE}.tsv",
-        "benchmarks/profiles/queries.tsv",
-    ]
-    files += expand("benchmarks/profiles/shard{shard}.tsv", shard=range(N_SHARDS))
+    files.append(f"benchmarks/profiles/database_{DATABASE}_{BACKEND}.tsv")
+    for ds in used_datasets():
+        files.append(f"benchmarks/profiles/{ds}/queries.tsv")
+        files += [
+            f"benchmarks/profiles/{ds}/shard{i}.tsv" for i in range(dataset_shards(ds))
+        ]
     files += [f"benchmarks/encode/{ds}.tsv" for ds in used_datasets()]
-    files += expand("benchmarks/train/{model}.tsv", model=MODELS)
-    files += expand(
-        "benchmarks/evaluate/{model}/{testset}.tsv",
-        model=MODELS,
-        testset=list(TEST_SETS),
-    )
+    files += [
+        p.replace("results/models/", "benchmarks/train/").replace("/model.pt", ".tsv")
+        for p in model_targets()
+    ]
+    files += [
+        p.replace("results/eval/", "benchmarks/evaluate/").replace(
+            "/metrics.json", ".tsv"
+        )
+        for p in eval_targets()
+    ]
     return files
 
 
 PREDICT_FASTA = config.get("predict_fasta") or ""
-PREDICT_MODEL = config.get("predict_model") or MODELS[-1]
+
+
+def predict_model():
+    """experiment/model that predicts: `predict_model`, else the last model of the first
+    per-residue experiment."""
+    chosen = config.get("predict_model") or ""
+    residue = [e for e in EXPERIMENTS if experiment_task(config, e) == "per_residue"]
+    if "/" in chosen:
+        return chosen
+    if not residue:
+        return ""
+    for name in residue:
+        if chosen in experiment_models(config, name):
+            return f"{name}/{chosen}"
+    return f"{residue[0]}/{experiment_models(config, residue[0])[-1]}"
 
 
 def predict_targets():
     """The prediction outputs when `predict_fasta` is set, else nothing."""
     if not PREDICT_FASTA:
         return []
-    return [f"results/predict/{PREDICT_MODEL}/predictions.fasta"]
+    return [f"results/predict/{predict_model()}/predictions.fasta"]
 
 
 def all_targets():

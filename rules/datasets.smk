@@ -5,7 +5,8 @@ rule parse_dataset:
     input:
         unpack(dataset_files),
     output:
-        "results/datasets/{dataset}.tsv.gz",
+        table="results/datasets/{dataset}.tsv.gz",
+        stats="results/datasets/{dataset}.json",
     log:
         "logs/datasets/{dataset}.log",
     benchmark:
@@ -19,6 +20,7 @@ rule parse_dataset:
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
         max_proteins=lambda wildcards: dataset_max_proteins(wildcards.dataset),
+        max_train_proteins=lambda wildcards: dataset_max_train_proteins(wildcards.dataset),
         seed=config["train"]["seed"],
     script:
         "../scripts/parse_dataset.py"

@@ -4,7 +4,7 @@
 rule encode:
     input:
         table="results/datasets/{dataset}.tsv.gz",
-        profiles=profile_shards(),
+        profiles=lambda wildcards: profile_shards(wildcards.dataset),
     output:
         "results/encoded/{dataset}.npz",
     log:
@@ -19,5 +19,6 @@ rule encode:
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         task=lambda wildcards: config["datasets"][wildcards.dataset]["task"],
+        classes=lambda wildcards: config["datasets"][wildcards.dataset].get("classes"),
     script:
         "../scripts/encode.py"

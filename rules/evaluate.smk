@@ -1,18 +1,20 @@
-"""Evaluate a trained model on a test set: Q8, Q3, per-class scores, confusion matrices."""
+"""Evaluate a trained model on a test set (its proteins with split test)."""
 
 
 rule evaluate:
     input:
-        model="results/models/{model}/model.pt",
-        encoded=lambda wildcards: f"results/encoded/{TEST_SETS[wildcards.testset]['dataset']}.npz",
+        model="results/models/{experiment}/{model}/model.pt",
+        encoded=lambda wildcards: "results/encoded/{}.npz".format(
+            test_set(wildcards.experiment, wildcards.testset)["dataset"]
+        ),
     output:
-        metrics="results/eval/{model}/{testset}/metrics.json",
-        per_class="results/eval/{model}/{testset}/per_class.tsv",
-        predictions="results/eval/{model}/{testset}/predictions.npz",
+        metrics="results/eval/{experiment}/{model}/{testset}/metrics.json",
+        per_class="results/eval/{experiment}/{model}/{testset}/per_class.tsv",
+        predictions="results/eval/{experiment}/{model}/{testset}/predictions.npz",
     log:
-        "logs/evaluate/{model}/{testset}.log",
+        "logs/evaluate/{experiment}/{model}/{testset}.log",
     benchmark:
-        "benchmarks/evaluate/{model}/{testset}.tsv"
+        "benchmarks/evaluate/{experiment}/{model}/{testset}.tsv"
     conda:
         "../envs/python.yaml"
     threads: 1
@@ -20,6 +22,6 @@ rule evaluate:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        mask=lambda wildcards: TEST_SETS[wildcards.testset]["mask"],
+        mask=lambda wildcards: test_set(wildcards.experiment, wildcards.testset)["mask"],
     script:
         "../scripts/evaluate.py"

@@ -4,18 +4,18 @@
 rule predict:
     input:
         fasta=PREDICT_FASTA or "predict_fasta-is-not-set",
-        model="results/models/{model}/model.pt",
-        database=f"resources/profile_db/{DATABASE}/mmseqs2",
+        model="results/models/{experiment}/{model}/model.pt",
+        database=DATABASE_DIR,
     output:
-        predictions="results/predict/{model}/predictions.fasta",
-        ss2=directory("results/predict/{model}/ss2"),
-        ids="results/predict/{model}/ids.tsv",
-        summary="results/predict/{model}/summary.json",
-        encoded="results/predict/{model}/encoded.npz",
+        predictions="results/predict/{experiment}/{model}/predictions.fasta",
+        ss2=directory("results/predict/{experiment}/{model}/ss2"),
+        ids="results/predict/{experiment}/{model}/ids.tsv",
+        summary="results/predict/{experiment}/{model}/summary.json",
+        encoded="results/predict/{experiment}/{model}/encoded.npz",
     log:
-        "logs/predict/{model}.log",
+        "logs/predict/{experiment}/{model}.log",
     benchmark:
-        "benchmarks/predict/{model}.tsv"
+        "benchmarks/predict/{experiment}/{model}.tsv"
     conda:
         "../envs/predict.yaml"
     threads: config["profiles"]["threads"]
@@ -24,6 +24,6 @@ rule predict:
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
         backend=BACKEND,
-        settings=config["profiles"][BACKEND],
+        settings=config["profiles"].get(BACKEND, {}),
     script:
         "../scripts/predict.py"

@@ -1,4 +1,4 @@
-"""Profile database and sharded PSI-BLAST-style profile search (MMseqs2, self-hits removed)."""
+"""Profile database and sharded PSI-BLAST-style profile search (self-hits removed, cached)."""
 
 
 rule profile_database:
@@ -7,13 +7,15 @@ rule profile_database:
             download_path(k) for k in config["profile_databases"][wildcards.database]
         ],
     output:
-        directory("resources/profile_db/{database}/mmseqs2"),
+        directory("resources/profile_db/{database}/{backend}"),
     log:
-        "logs/profiles/database_{database}.log",
+        "logs/profiles/database_{database}_{backend}.log",
     benchmark:
-        "benchmarks/profiles/database_{database}.tsv"
+        "benchmarks/profiles/database_{database}_{backend}.tsv"
+    wildcard_constraints:
+        backend="mmseqs2|psiblast|jackhmmer",
     conda:
-        "../envs/mmseqs2.yaml"
+        f"../envs/{BACKEND}.yaml"
     threads: config["profiles"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
@@ -22,44 +24,26 @@ rule profile_database:
         "../scripts/profile_database.py"
 
 
-rule profile_queries:
-    input:
-        expand("results/datasets/{dataset}.tsv.gz", dataset=used_datasets()),
-    output:
-        expand("results/profiles/queries/shard{shard}.fasta", shard=range(N_SHARDS)),
-    log:
-        "logs/profiles/queries.log",
-    benchmark:
-        "benchmarks/profiles/queries.tsv"
-    conda:
-        "../envs/python.yaml"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 10 * attempt,
-    script:
-        "../scripts/profile_queries.py"
-
-
 rule profile_search:
     input:
-        queries="results/profiles/queries/shard{shard}.fasta",
-        database=f"resources/profile_db/{DATABASE}/mmseqs2",
+        table="results/datasets/{dataset}.tsv.gz",
+        database=DATABASE_DIR,
     output:
-        profiles="results/profiles/shard{shard}.npz",
-        provenance="results/profiles/shard{shard}.json",
+        profiles="results/profiles/{dataset}/shard{shard}.npz",
+        provenance="results/profiles/{dataset}/shard{shard}.json",
     log:
-        "logs/profiles/shard{shard}.log",
+        "logs/profiles/{dataset}/shard{shard}.log",
     benchmark:
-        "benchmarks/profiles/shard{shard}.tsv"
+        "benchmarks/profiles/{dataset}/shard{shard}.tsv"
     conda:
-        "../envs/mmseqs2.yaml"
+        f"../envs/{BACKEND}.yaml"
     threads: config["profiles"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
+        n_shards=lambda wildcards: dataset_shards(wildcards.dataset),
         backend=BACKEND,
-        settings=config["profiles"][BACKEND],
+        settings=config["profiles"].get(BACKEND, {}),
     script:
         "../scripts/profile_search.py"

@@ -7,10 +7,12 @@ rule report:
         predictions=[
             p.replace("metrics.json", "predictions.npz") for p in eval_targets()
         ],
-        histories=expand("results/models/{model}/history.tsv", model=MODELS),
+        histories=[p.replace("model.pt", "history.tsv") for p in model_targets()],
         tables=expand("results/datasets/{dataset}.tsv.gz", dataset=used_datasets()),
-        profiles=expand("results/profiles/shard{shard}.json", shard=range(N_SHARDS)),
-        database=f"resources/profile_db/{DATABASE}/mmseqs2",
+        profiles=[
+            p.replace(".npz", ".json") for ds in used_datasets() for p in profile_shards(ds)
+        ],
+        database=DATABASE_DIR,
     output:
         html=report(
             "results/report/index.html",
@@ -39,8 +41,7 @@ rule report:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        models=MODELS,
-        test_sets=TEST_SETS,
+        experiments={e: experiment(e) for e in EXPERIMENTS},
         published=config.get("published", []),
         benchmarks=benchmark_files(),
         config=config,

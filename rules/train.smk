@@ -1,20 +1,24 @@
-"""Train one model on the training dataset (checkpoint every epoch; a rerun resumes)."""
+"""Train one model of an experiment on its training dataset (checkpoint every epoch; resumes)."""
 
 
 rule train:
     input:
-        f"results/encoded/{TRAIN_DATASET}.npz",
+        lambda wildcards: f"results/encoded/{train_dataset(wildcards.experiment)}.npz",
     output:
-        model="results/models/{model}/model.pt",
+        model="results/models/{experiment}/{model}/model.pt",
         history=report(
-            "results/models/{model}/history.tsv",
+            "results/models/{experiment}/{model}/history.tsv",
             category="Training",
-            labels={"model": "{model}", "table": "learning curve"},
+            labels={
+                "experiment": "{experiment}",
+                "model": "{model}",
+                "table": "learning curve",
+            },
         ),
     log:
-        "logs/train/{model}.log",
+        "logs/train/{experiment}/{model}.log",
     benchmark:
-        "benchmarks/train/{model}.tsv"
+        "benchmarks/train/{experiment}/{model}.tsv"
     conda:
         "../envs/python.yaml"
     threads: PRESET.get("threads", 1)

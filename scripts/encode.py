@@ -5,11 +5,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.profiles.store import read_shard  # noqa: E402
-
 from protrnn.alphabet import sequence_hash  # noqa: E402
 from protrnn.datasets import read_table  # noqa: E402
 from protrnn.features import encode_dataset  # noqa: E402
+from protrnn.profiles.store import read_shard  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
@@ -20,5 +19,9 @@ profiles = {}
 for path in smk.input.profiles:
     shard = read_shard(Path(path))
     profiles.update({k: v for k, v in shard.items() if k in needed})
-summary = encode_dataset(table, profiles, Path(smk.output[0]), task=smk.params.task)
+missing = needed - set(profiles)
+if missing:
+    raise ValueError(f"{smk.wildcards.dataset}: {len(missing)} sequences lack a profile")
+kwargs = {"classes": list(smk.params.classes)} if smk.params.classes else {}
+summary = encode_dataset(table, profiles, Path(smk.output[0]), task=smk.params.task, **kwargs)
 log.info("%s: %s", smk.wildcards.dataset, summary)

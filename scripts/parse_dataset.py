@@ -1,11 +1,15 @@
 """Rule parse_dataset: source files -> canonical table (optionally subsampled)."""
 
+import json
 import sys
 from pathlib import Path
+
+import pandas as pd
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
 from protrnn.datasets import load_dataset, subsample, validate_table, write_table  # noqa: E402
+from protrnn.fileio import atomic_write_text  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
@@ -13,11 +17,23 @@ log = setup_logging(smk.log[0])
 spec = dict(smk.params.spec)
 name = smk.wildcards.dataset
 files = {role: Path(path) for role, path in smk.input.items()}
-options = {k: v for k, v in spec.items() if k not in ("format", "task", "files", "max_proteins")}
-options.setdefault("prefix", name)
+options = dict(spec.get("options") or {})
+options.update({k: spec[k] for k in ("member", "split") if k in spec})
+if spec["format"] in ("netsurfp_csv", "dcrnn_cb513_csv"):
+    options.setdefault("prefix", name)
+if spec["format"] == "pdb_chains":
+    options["chains"] = list(spec["chains"])
 table = load_dataset(spec["format"], files, options)
+stats = dict(table.attrs.get("parse_stats") or {})
 log.info("%s: parsed %d proteins", name, len(table))
 table = subsample(table, smk.params.max_proteins, smk.params.seed)
+if smk.params.max_train_proteins:
+    # the preset caps the proteins a model trains on; held-out test proteins stay whole
+    is_test = table["split"] == "test"
+    kept = subsample(
+        table[~is_test].reset_index(drop=True), smk.params.max_train_proteins, smk.params.seed
+    )
+    table = pd.concat([kept, table[is_test]], ignore_index=True)
 validate_table(table, name)
 log.info(
     "%s: %d proteins after subsampling; splits %s",
@@ -25,4 +41,9 @@ log.info(
     len(table),
     table["split"].value_counts().to_dict(),
 )
-write_table(table, Path(smk.output[0]))
+stats.update(
+    n_proteins=len(table),
+    splits={str(k): int(v) for k, v in table["split"].value_counts().items()},
+)
+atomic_write_text(smk.output.stats, json.dumps(stats, indent=2, default=str) + "\n")
+write_table(table, Path(smk.output.table))

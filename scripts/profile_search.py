@@ -1,4 +1,9 @@
-"""Rule profile_search: one query shard -> raw L x 20 PSSMs (BLAST column order) + provenance."""
+"""Rule profile_search: one shard of a dataset -> raw L x 20 PSSMs (BLAST order) + provenance.
+
+Shard i of n holds the dataset's unique sequences whose hash is i modulo n.
+Profiles come from the content-addressed cache (protrnn/profiles/cache.py) where present; the
+rest are searched in chunks, each chunk cached as soon as it is done, so a killed job resumes.
+"""
 
 import json
 import shutil
@@ -8,36 +13,69 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.fasta import read_fasta  # noqa: E402
-from protrnn.profiles.database import find_mmseqs, mmseqs_version  # noqa: E402
-from protrnn.profiles.mmseqs2 import search_profiles  # noqa: E402
+from protrnn.alphabet import sequence_hash  # noqa: E402
+from protrnn.datasets import read_table  # noqa: E402
+from protrnn.profiles.backends import get_backend  # noqa: E402
+from protrnn.profiles.cache import ProfileCache  # noqa: E402
 from protrnn.profiles.store import write_shard  # noqa: E402
 from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-queries = dict(read_fasta(Path(smk.input.queries)))
+shard, n_shards = int(smk.wildcards.shard), int(smk.params.n_shards)
+queries: dict[str, str] = {}
+for sequence in read_table(Path(smk.input.table))["sequence"]:
+    key = sequence_hash(sequence)
+    if int(key, 16) % n_shards == shard:
+        queries.setdefault(key, sequence.upper())
+queries = dict(sorted(queries.items()))
 db_dir = Path(smk.input.database)
 db_info = json.loads((db_dir / "db.json").read_text())
-mmseqs = find_mmseqs()
-workdir = Path(tempfile.mkdtemp(prefix="protrnn_mmseqs_"))
+backend = get_backend(smk.params.backend)
+params = backend.check_params(dict(smk.params.settings))
+cache = ProfileCache(
+    smk.config["profiles"]["cache_dir"], db_info["checksum"], smk.params.backend, params
+)
+todo = cache.missing(queries)
+log.info(
+    "%s shard %s/%s: %d unique sequences, %d in the cache (%s), %d to search",
+    smk.wildcards.dataset,
+    shard,
+    n_shards,
+    len(queries),
+    len(queries) - len(todo),
+    cache.folder,
+    len(todo),
+)
+chunk = smk.config["profiles"]["chunk_size"]  # not a param: it does not change outputs
+runs = []
+workdir = Path(tempfile.mkdtemp(prefix=f"protrnn_{smk.params.backend}_"))
 try:
-    if queries:
-        profiles, stats = search_profiles(
-            queries, db_dir / "db", dict(smk.params.settings), smk.threads, workdir, mmseqs
-        )
-    else:
-        profiles, stats = {}, {"n_queries": 0, "n_no_hits": 0}
+    for start in range(0, len(todo), chunk):
+        part = {key: queries[key] for key in todo[start : start + chunk]}
+        found, stats = backend.search_profiles(part, db_dir, params, smk.threads, workdir)
+        cache.put_many(found)
+        runs.append(stats)
+        log.info("searched %d / %d (%s s)", start + len(part), len(todo), stats.get("seconds"))
 finally:
     shutil.rmtree(workdir, ignore_errors=True)
+profiles = {key: cache.get(key, len(seq)) for key, seq in queries.items()}
 provenance = {
     "backend": smk.params.backend,
-    "tool": "mmseqs2",
-    "version": mmseqs_version(mmseqs),
-    "parameters": stats.get("params", dict(smk.params.settings)),
+    "tool": runs[0].get("tool", smk.params.backend) if runs else smk.params.backend,
+    "version": runs[0].get("version") if runs else None,
+    "parameters": params,
     "database": {k: db_info.get(k) for k in ("checksum", "n_sequences", "n_residues")},
-    "stats": stats,
+    "cache": {"folder": str(cache.folder), "key": cache.key},
+    "stats": {
+        "n_queries": len(queries),
+        "n_from_cache": len(queries) - len(todo),
+        "n_searched": len(todo),
+        "n_no_hits": sum(r.get("n_no_hits", 0) for r in runs),
+        "seconds": round(sum(r.get("seconds", 0) for r in runs), 2),
+        "chunks": [{k: v for k, v in r.items() if k != "iterations"} for r in runs],
+    },
     "column_order": "ARNDCQEGHILKMFPSTWYV",
+    "unit": "half-bit log-odds",
 }
-log.info("shard %s: %s", smk.wildcards.shard, stats)
 write_shard(Path(smk.output.profiles), profiles, provenance)

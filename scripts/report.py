@@ -20,7 +20,15 @@ provenance = run_provenance(
     repo=repo,
     download_dir=Path("resources/downloads"),
 )
-histories = {Path(p).parent.name: Path(p) for p in smk.input.histories}
+experiments = dict(smk.params.experiments)
+histories = {
+    (
+        Path(p).parent.name
+        if len(experiments) == 1
+        else f"{Path(p).parts[-3]}/{Path(p).parent.name}"
+    ): Path(p)
+    for p in smk.input.histories
+}
 out = build_report(
     eval_files=[Path(p) for p in smk.input.metrics],
     history_files=histories,

@@ -18,8 +18,10 @@ def base() -> dict:
 def test_default_config_is_valid_and_gets_defaults():
     config = load_config(CONFIG)
     assert config["profiles"]["mmseqs2"]["num_iterations"] == 3
-    assert config["evaluate"]["test_sets"]["cb513"]["mask"] == "eval_mask"
+    tests = config["experiments"]["secondary_structure"]["test_sets"]
+    assert tests["cb513"]["mask"] == "eval_mask"
     assert config["datasets"]["cb513"]["split"] == "test"
+    assert config["profiles"]["cache_dir"] == "resources/profile_cache"
 
 
 def test_misspelled_key_is_named():
@@ -61,10 +63,19 @@ def test_bad_checksum_format_is_named():
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("train", "dataset"), "nope", r"train\.dataset: 'nope' is not in datasets"),
+        (
+            ("experiments", "secondary_structure", "train_dataset"),
+            "nope",
+            r"experiments\.secondary_structure\.train_dataset: 'nope' is not in datasets",
+        ),
+        (("train", "experiments"), ["nope"], r"train\.experiments: 'nope' is not in experiments"),
         (("train", "preset"), "huge", r"train\.preset: 'huge' is not in presets"),
         (("profiles", "database"), "uniref", r"profiles\.database"),
-        (("evaluate", "test_sets", "cb513", "dataset"), "netsurfp2_train", "training dataset"),
+        (
+            ("experiments", "secondary_structure", "test_sets", "cb513", "dataset"),
+            "nope",
+            r"test_sets\.cb513\.dataset: 'nope' is not in datasets",
+        ),
         (("datasets", "cb513", "files", "csv"), "missing_file", r"datasets\.cb513\.files\.csv"),
     ],
 )
@@ -78,10 +89,35 @@ def test_cross_references(path, value, message):
         validate_config(config)
 
 
-def test_model_subset_must_exist():
+def test_experiment_models_must_exist():
     config = base()
-    config["train"]["models"] = ["bigru", "transformer"]
-    with pytest.raises(ConfigError, match=r"train\.models: 'transformer' is not in models"):
+    config["experiments"]["secondary_structure"]["models"] = ["bigru", "transformer"]
+    with pytest.raises(
+        ConfigError, match=r"secondary_structure\.models: 'transformer' is not in models"
+    ):
+        validate_config(config)
+
+
+def test_test_set_task_must_match_training_task():
+    config = base()
+    config["datasets"]["cb513"]["task"] = "per_protein"
+    config["datasets"]["cb513"]["classes"] = ["a", "b"]
+    with pytest.raises(ConfigError, match=r"test_sets\.cb513: dataset 'cb513' is per_protein"):
+        validate_config(config)
+
+
+def test_test_set_names_are_unique_across_experiments():
+    config = base()
+    exp = config["experiments"]["secondary_structure"]
+    config["experiments"]["other"] = {**exp, "test_sets": {"cb513": {"dataset": "ts115"}}}
+    with pytest.raises(ConfigError, match="test set name already used"):
+        validate_config(config)
+
+
+def test_per_protein_dataset_needs_classes():
+    config = base()
+    config["datasets"]["ts115"]["task"] = "per_protein"
+    with pytest.raises(ConfigError, match=r"datasets\.ts115\.classes: required"):
         validate_config(config)
 
 

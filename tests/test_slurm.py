@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 MODELS = ["bigru", "cnn_bigru"]
 TEST_SETS = ["cb513", "ts115", "casp12", "cb513_dcrnn"]
+EXPERIMENT = "secondary_structure"
 
 pytestmark = pytest.mark.slurm
 
@@ -154,7 +155,6 @@ def test_every_job_went_through_sbatch(runs: dict, slurm_cluster: dict):
         "rule_download",
         "rule_parse_dataset",
         "rule_profile_database",
-        "rule_profile_queries",
         "rule_profile_search",
         "rule_encode",
         "rule_train",
@@ -195,7 +195,7 @@ def test_tables_equal_a_local_run(runs: dict):
 
 
 def test_profiles_equal_a_local_run(runs: dict):
-    shards = sorted((runs["local"] / "results" / "profiles").glob("shard*.npz"))
+    shards = sorted((runs["local"] / "results" / "profiles").glob("*/shard*.npz"))
     assert shards
     for shard in shards:
         with (
@@ -210,7 +210,7 @@ def test_profiles_equal_a_local_run(runs: dict):
 def test_metrics_equal_a_local_run(runs: dict):
     for model in MODELS:
         for test_set in TEST_SETS:
-            path = Path("results") / "eval" / model / test_set / "metrics.json"
+            path = Path("results") / "eval" / EXPERIMENT / model / test_set / "metrics.json"
             local = json.loads((runs["local"] / path).read_text())
             slurm = json.loads((runs["slurm"] / path).read_text())
             for key in ("q8", "q3", "n_residues"):

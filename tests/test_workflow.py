@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import signal
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tiny_workflow import run_tiny_workflow
+from protrnn.alphabet import sequence_hash
+from protrnn.datasets import read_table
+from tests.tiny_workflow import run_tiny_workflow, tiny_command, tiny_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["bigru", "cnn_bigru"]
 TEST_SETS = ["cb513", "ts115", "casp12", "cb513_dcrnn"]
+EXPERIMENT = "secondary_structure"
 
 pytestmark = pytest.mark.integration
 
 
-def snakemake(workdir: Path, mirror: str, *extra: str) -> subprocess.CompletedProcess:
-    return run_tiny_workflow(workdir, mirror, "--cores", "2", *extra)
+def snakemake(
+    workdir: Path, mirror: str, *extra: str, configfiles: tuple[Path, ...] = ()
+) -> subprocess.CompletedProcess:
+    return run_tiny_workflow(workdir, mirror, "--cores", "2", *extra, configfiles=configfiles)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +58,9 @@ def test_report_has_q8_q3_for_every_model_and_test_set(tiny_run: Path):
         assert model in html
         for test_set in TEST_SETS:
             metrics = json.loads(
-                (tiny_run / "results" / "eval" / model / test_set / "metrics.json").read_text()
+                (
+                    tiny_run / "results" / "eval" / EXPERIMENT / model / test_set / "metrics.json"
+                ).read_text()
             )
             assert 0.0 <= metrics["q8"] <= 1.0 and 0.0 <= metrics["q3"] <= 1.0
             assert metrics["n_residues"] > 0
@@ -61,8 +74,11 @@ def test_downloads_verified_and_profiles_have_provenance(tiny_run: Path):
     downloads = tiny_run / "resources" / "downloads"
     assert (downloads / "netsurfp2_cb513_csv").stat().st_size > 0
     assert not list(downloads.glob(".*tmp*")), "temporary download files left behind"
-    shard = json.loads((tiny_run / "results" / "profiles" / "shard0.json").read_text())
+    shard = json.loads((tiny_run / "results" / "profiles" / "cb513" / "shard0.json").read_text())
     assert shard["tool"] == "mmseqs2" and shard["version"]
+    assert (
+        shard["stats"]["n_queries"] == shard["stats"]["n_from_cache"] + shard["stats"]["n_searched"]
+    )
     assert len(shard["database"]["checksum"]) == 64
 
 
@@ -87,3 +103,110 @@ def test_rerun_has_nothing_to_do(tiny_run: Path, mirror_server: str):
     result = snakemake(tiny_run, mirror_server, "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+# --- runs that extend the finished tiny run (keep them last: they add outputs to it) ---------
+
+
+def _job_counts(dry_run_output: str) -> dict[str, int]:
+    """Job name -> count from the 'Job stats' table of a dry run."""
+    table = dry_run_output.split("Job stats:")[1].split("total")[0]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+def _hashes(table: Path) -> set[str]:
+    return {sequence_hash(s) for s in read_table(table)["sequence"]}
+
+
+def test_new_dataset_computes_only_new_profiles(tiny_run: Path, mirror_server: str):
+    extra = tiny_run / "more.yaml"
+    extra.write_text(
+        "datasets:\n"
+        "  cb513_more:\n"
+        "    format: netsurfp_csv\n"
+        "    task: per_residue\n"
+        "    files: {csv: netsurfp2_cb513_csv}\n"
+        "    split: test\n"
+        "    max_proteins: 16\n"
+        "    shards: 1\n"
+        "experiments:\n"
+        "  secondary_structure:\n"
+        "    test_sets:\n"
+        "      cb513_more: {dataset: cb513_more}\n"
+    )
+    model = tiny_run / "results" / "models" / EXPERIMENT / "bigru" / "model.pt"
+    old_shard = tiny_run / "results" / "profiles" / "cb513" / "shard0.npz"
+    stamps = {p: p.stat().st_mtime_ns for p in (model, old_shard)}
+    dry = snakemake(tiny_run, mirror_server, "--dry-run", configfiles=(extra,))
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = _job_counts(dry.stdout)
+    # only the new dataset's parse, profiles and encoding, its evaluations and the report
+    assert counts == {
+        "parse_dataset": 1,
+        "profile_search": 1,
+        "encode": 1,
+        "evaluate": len(MODELS),
+        "report": 1,
+        "all": 1,
+    }, dry.stdout[-3000:]
+    run = snakemake(tiny_run, mirror_server, configfiles=(extra,))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    done = set().union(
+        *(
+            _hashes(p)
+            for p in (tiny_run / "results" / "datasets").glob("*.tsv.gz")
+            if "more" not in p.name
+        )
+    )
+    new = _hashes(tiny_run / "results" / "datasets" / "cb513_more.tsv.gz")
+    stats = json.loads(
+        (tiny_run / "results" / "profiles" / "cb513_more" / "shard0.json").read_text()
+    )
+    assert new & done, "the test needs proteins shared with the finished run"
+    assert stats["stats"]["n_from_cache"] == len(new & done)
+    assert stats["stats"]["n_searched"] == len(new - done)
+    assert "cb513_more" in (tiny_run / "results" / "report" / "index.html").read_text()
+
+
+def test_killed_profile_job_resumes_to_identical_profiles(
+    tiny_run: Path, mirror_server: str, tmp_path: Path
+):
+    """Kill a profile search after its first cached chunks; the rerun equals the full run."""
+    work = tmp_path / "kill"
+    (work / "resources").mkdir(parents=True)
+    for sub in ("downloads", "profile_db"):
+        shutil.copytree(tiny_run / "resources" / sub, work / "resources" / sub, symlinks=True)
+    target = "results/profiles/netsurfp2_train/shard0.npz"
+    chunked = tmp_path / "chunked.yaml"
+    chunked.write_text("profiles:\n  chunk_size: 3\n")
+    cache = work / "resources" / "profile_cache"
+    command = tiny_command(work, mirror_server, "--cores", "1", target, configfiles=(chunked,))
+    process = subprocess.Popen(
+        command,
+        env=tiny_env(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(cache.rglob("*.npy"))) < 3:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    n_cached = len(list(cache.rglob("*.npy")))
+    assert n_cached >= 3, "no chunk was cached before the deadline"
+    assert not (work / target).exists()
+    # a killed snakemake leaves its lock behind; --unlock is what its message tells users to run
+    unlock = run_tiny_workflow(work, mirror_server, "--unlock", configfiles=(chunked,))
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
+    rerun = run_tiny_workflow(
+        work, mirror_server, "--cores", "1", "--rerun-incomplete", target, configfiles=(chunked,)
+    )
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    stats = json.loads((work / target).with_suffix(".json").read_text())["stats"]
+    assert stats["n_from_cache"] >= n_cached > 0 and stats["n_searched"] > 0
+    with np.load(work / target) as resumed, np.load(tiny_run / target) as full:
+        assert sorted(resumed.files) == sorted(full.files)
+        for key in full.files:
+            np.testing.assert_array_equal(resumed[key], full[key], err_msg=key)

@@ -10,14 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_tiny_workflow(
-    workdir: Path, mirror: str, *extra: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """`snakemake` on the tiny config with the given mirror; extra arguments are appended."""
-    env = dict(env or os.environ)
-    # the venv first: rule scripts (and SLURM jobs, via sbatch --export=ALL) use this PATH
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    command = [
+def tiny_command(
+    workdir: Path, mirror: str, *extra: str, configfiles: tuple[Path, ...] = ()
+) -> list[str]:
+    """The snakemake command line of the tiny config (plus ``configfiles``, layered last)."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -28,8 +25,27 @@ def run_tiny_workflow(
         "--configfile",
         str(ROOT / "config" / "config.yaml"),
         str(ROOT / "tests" / "data" / "tiny_config.yaml"),
+        *[str(p) for p in configfiles],
         "--config",
         f"mirror={mirror}",
         *extra,
     ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+
+
+def tiny_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(env or os.environ)
+    # the venv first: rule scripts (and SLURM jobs, via sbatch --export=ALL) use this PATH
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_tiny_workflow(
+    workdir: Path,
+    mirror: str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    configfiles: tuple[Path, ...] = (),
+) -> subprocess.CompletedProcess:
+    """`snakemake` on the tiny config with the given mirror; extra arguments are appended."""
+    command = tiny_command(workdir, mirror, *extra, configfiles=configfiles)
+    return subprocess.run(command, capture_output=True, text=True, env=tiny_env(env), timeout=1200)
