@@ -161,7 +161,8 @@ def _check_references(config: dict) -> None:
         where = f"config key experiments.{exp_name}"
         train_ds = exp["train_dataset"]
         _require(
-            train_ds in config["datasets"], f"{where}.train_dataset: {train_ds!r} is not in datasets"
+            train_ds in config["datasets"],
+            f"{where}.train_dataset: {train_ds!r} is not in datasets",
         )
         task = config["datasets"][train_ds]["task"]
         for name in exp["models"]:
@@ -178,7 +179,8 @@ def _check_references(config: dict) -> None:
             test_names[name] = exp_name
             ds = test["dataset"]
             _require(
-                ds in config["datasets"], f"{where}.test_sets.{name}.dataset: {ds!r} is not in datasets"
+                ds in config["datasets"],
+                f"{where}.test_sets.{name}.dataset: {ds!r} is not in datasets",
             )
             _require(
                 config["datasets"][ds]["task"] == task,
@@ -186,14 +188,17 @@ def _check_references(config: dict) -> None:
                 f"the training dataset {train_ds!r} is {task}",
             )
             if task == "per_protein":
+                classes = config["datasets"][train_ds]["classes"]
                 _require(
-                    config["datasets"][ds].get("classes") == config["datasets"][train_ds]["classes"],
+                    config["datasets"][ds].get("classes") == classes,
                     f"{where}.test_sets.{name}: dataset {ds!r} must list the same classes, in the "
                     f"same order, as {train_ds!r}",
                 )
     predict_model = config.get("predict_model")
     if config.get("predict_fasta") and predict_model:
-        trained = [f"{e}/{m}" for e in selected_experiments(config) for m in experiment_models(config, e)]
+        trained = [
+            f"{e}/{m}" for e in selected_experiments(config) for m in experiment_models(config, e)
+        ]
         plain = [t.split("/")[1] for t in trained]
         _require(
             predict_model in trained or predict_model in plain,

@@ -72,7 +72,9 @@ class ProfileCache:
         try:
             pssm = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as err:
-            raise ValueError(f"profile cache entry {path} is unreadable ({err}); delete it") from err
+            raise ValueError(
+                f"profile cache entry {path} is unreadable ({err}); remove it"
+            ) from err
         if pssm.ndim != 2 or pssm.shape[1] != N_AA or (length is not None and len(pssm) != length):
             raise ValueError(
                 f"profile cache entry {path} has shape {pssm.shape}, expected ({length}, {N_AA}); "
