@@ -18,6 +18,7 @@ include: "rules/profiles.smk"
 include: "rules/encode.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
+include: "rules/redundancy.smk"
 include: "rules/predict.smk"
 include: "rules/report.smk"
 

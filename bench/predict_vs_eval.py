@@ -5,7 +5,8 @@ Usage (in a finished run's directory, e.g. after `bash quickstart.sh run ...`):
 
 Writes the test set's sequences as FASTA, runs `protrnn predict` on it (profiles computed anew with
 the run's database and parameters), scores the predicted ss3/ss8 strings against the known labels on
-the evaluation mask and prints them next to results/eval/{model}/{test set}/metrics.json.
+the evaluation mask and prints them next to the
+results/eval/{experiment}/{model}/{test set}/metrics.json of the run.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", default="casp12")
     parser.add_argument("--test-set", default=None, help="default: the dataset name")
     parser.add_argument("--model", default="cnn_bigru")
+    parser.add_argument("--experiment", default="secondary_structure")
     parser.add_argument("--database", default="resources/profile_db/seqdb/mmseqs2")
     parser.add_argument("--run-dir", type=Path, default=Path("."))
     parser.add_argument("--threads", type=int, default=2)
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         "--fasta",
         str(fasta),
         "--model",
-        str(run / "results" / "models" / args.model / "model.pt"),
+        str(run / "results" / "models" / args.experiment / args.model / "model.pt"),
         "--database",
         str(run / args.database),
         "--out",
@@ -76,7 +78,9 @@ def main(argv: list[str] | None = None) -> None:
     q8, n = pooled_accuracy(list(table["ss8"]), ss8, list(table["eval_mask"]))
     q3, _ = pooled_accuracy(list(table["ss3"]), ss3, list(table["eval_mask"]))
     metrics = json.loads(
-        (run / "results" / "eval" / args.model / test_set / "metrics.json").read_text()
+        (
+            run / "results" / "eval" / args.experiment / args.model / test_set / "metrics.json"
+        ).read_text()
     )
     print(
         f"| {args.model} | {test_set} | {n} | {100 * q8:.2f} | {100 * metrics['q8']:.2f} | "

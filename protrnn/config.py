@@ -117,8 +117,8 @@ def _check_references(config: dict) -> None:
     files = config["files"]
     for name, entry in files.items():
         _require(
-            bool(entry.get("url")) or bool(entry.get("mirror_path")),
-            f"config key files.{name}: needs a url or a mirror_path",
+            bool(entry.get("url")) or bool(entry.get("mirror_path")) or bool(entry.get("path")),
+            f"config key files.{name}: needs a url, a mirror_path or a path",
         )
     for db, keys in config["profile_databases"].items():
         for key in keys:

@@ -6,7 +6,9 @@ Canonical table (docs/architecture.md): one row per protein with the string colu
 (``train``/``valid``/``test``), ``label`` (per-protein tasks only, else empty), ``membrane``
 (per-protein ``membrane``/``soluble``/``unknown``, else empty) and ``rsa`` (relative solvent
 accessibility per residue, comma-separated decimals in [0, 1] or ``nan``; empty when the source
-has none). Per-residue columns may be empty in a per-protein dataset.
+has none). Per-residue columns may be empty in a per-protein dataset; a per-residue row needs ss3
+and eval_mask, while ss8 may be empty (unknown) when the source has only 3-state labels. More
+formats: :mod:`protrnn.formats` (three_line, tsv) and :mod:`protrnn.structures` (pdb_chains).
 
 Choices made here:
 
@@ -56,7 +58,15 @@ COLUMNS = [
 #: Values of the per-protein ``membrane`` column ('' = the dataset has none).
 MEMBRANE_VALUES = ("", "membrane", "soluble", "unknown")
 SPLITS = ("train", "valid", "test")
-FORMATS = ("netsurfp_csv", "dcrnn_cb513_csv")
+FORMATS = ("netsurfp_csv", "dcrnn_cb513_csv", "three_line", "tsv", "pdb_chains")
+#: Options each format takes (``prefix`` everywhere: the workflow passes the dataset name).
+FORMAT_OPTIONS = {
+    "netsurfp_csv": frozenset({"member", "prefix", "split"}),
+    "dcrnn_cb513_csv": frozenset({"prefix", "split"}),
+    "three_line": frozenset({"prefix", "split", "labels"}),
+    "tsv": frozenset({"prefix", "split"}),
+    "pdb_chains": frozenset({"prefix", "split", "chains"}),
+}
 
 #: NetSurfP/ProtTrans header names (lower-cased, stripped) -> canonical field.
 NETSURFP_HEADERS = {
@@ -382,22 +392,35 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
     """Parse a dataset declared with format ``fmt`` into the canonical table.
 
     ``files``: the raw file (key ``data``, or the only key besides ``flip_splits``, e.g. ``csv``)
-    and, for netsurfp_csv, optionally ``flip_splits`` (FLIP's splits.zip).
-    ``options``: netsurfp_csv takes ``member``, ``prefix`` (default: the file stem), ``split``;
-    dcrnn_cb513_csv takes ``prefix`` and ``split``.
+    and, for netsurfp_csv, optionally ``flip_splits`` (FLIP's splits.zip); for pdb_chains one
+    mmCIF file per PDB entry, keyed by the PDB id (see :func:`protrnn.structures.cif_files_by_pdb`).
+    ``options`` (:data:`FORMAT_OPTIONS`): netsurfp_csv takes ``member``, ``prefix`` (default: the
+    file stem), ``split``; dcrnn_cb513_csv takes ``prefix`` and ``split``; three_line takes
+    ``split`` and ``labels`` (ss8 | ss3 | auto); tsv takes ``split``; pdb_chains takes ``chains``
+    (list of PDB chain ids) and ``split``. three_line, tsv and pdb_chains take their ids from the
+    data and ignore ``prefix``.
     """
-    allowed = {
-        "netsurfp_csv": {"member", "prefix", "split"},
-        "dcrnn_cb513_csv": {"prefix", "split"},
-    }
-    if fmt not in allowed:
+    if fmt not in FORMAT_OPTIONS:
         raise ValueError(f"unknown dataset format {fmt!r}; expected one of {FORMATS}")
-    unknown = set(options) - allowed[fmt]
+    allowed = FORMAT_OPTIONS[fmt]
+    unknown = set(options) - allowed
     if unknown:
-        raise ValueError(
-            f"{fmt}: unknown option(s) {sorted(unknown)}; allowed {sorted(allowed[fmt])}"
-        )
+        raise ValueError(f"{fmt}: unknown option(s) {sorted(unknown)}; allowed {sorted(allowed)}")
+    split = options.get("split", "test")
+    if fmt == "pdb_chains":
+        from protrnn.structures import cif_files_by_pdb, load_structure_dataset
+
+        chains = options.get("chains")
+        if not chains or isinstance(chains, str):
+            raise ValueError("pdb_chains: option 'chains' must be a non-empty list of chain ids")
+        return load_structure_dataset(list(chains), cif_files_by_pdb(files), split)
     path = _main_file(files, fmt)
+    if fmt in ("three_line", "tsv"):
+        from protrnn.formats import parse_three_line, parse_tsv
+
+        if fmt == "tsv":
+            return parse_tsv(path, split=split)
+        return parse_three_line(path, labels=options.get("labels", "auto"), split=split)
     if fmt == "dcrnn_cb513_csv":
         return parse_dcrnn_cb513(path, **options)
     member = options.get("member")
@@ -406,7 +429,7 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
         path,
         member,
         prefix=options.get("prefix") or Path(member or path.name).name.split(".")[0],
-        split=options.get("split", "test"),
+        split=split,
         flip_splits=Path(flip) if flip is not None else None,
     )
 
@@ -449,10 +472,10 @@ def _check_row(row: tuple[str, ...], source: str) -> None:
     if not seq or not seq.isascii() or not seq.isalpha() or not seq.isupper():
         raise ValueError(f"{where}: sequence must be non-empty upper-case letters")
     n = len(seq)
-    per_residue = {"ss8": ss8, "ss3": ss3, "eval_mask": eval_mask}
-    if not label and not all(per_residue.values()):
-        raise ValueError(f"{where}: no per-residue labels and no per-protein label")
-    for name, value in {**per_residue, "cb513_mask": cb513}.items():
+    if not label and not (ss3 and eval_mask):
+        raise ValueError(f"{where}: no per-residue labels (ss3 and eval_mask) and no label")
+    residue_columns = {"ss8": ss8, "ss3": ss3, "eval_mask": eval_mask, "cb513_mask": cb513}
+    for name, value in residue_columns.items():
         if value and len(value) != n:
             raise ValueError(f"{where}: {name} has {len(value)} values for {n} residues")
     if not set(ss8) <= _SS8_SET or not set(ss3) <= _SS3_SET:

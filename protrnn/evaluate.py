@@ -19,6 +19,27 @@ Outputs in ``out_dir``:
   ``correct_ss3``, ``total_ss3``, ``correct_ss3_from_ss8`` (int64 counted residues),
   ``sov99_ss8``, ``sov99_ss3``, ``sov_refine_ss8``, ``sov_refine_ss3`` (float64, NaN = nothing
   observed); and ``model``, ``test_set`` (0-d strings).
+
+Per-protein sets (``encoded.task == "per_protein"``, e.g. subcellular localization; see
+:func:`evaluate_protein_model`) write the same three files with per-protein content. Only the
+proteins of split ``test`` are scored (a per-protein dataset may hold its train/valid proteins
+too); ``mask`` does not apply.
+
+- ``metrics.json``: ``task`` ("per_protein"), ``classes``, ``n_proteins``, ``accuracy`` and
+  ``accuracy_ci``, ``mcc`` (Gorodkin's multi-class R_K) and ``mcc_ci``, ``macro_f1``, ``ece``,
+  ``confusion`` (rows true, columns predicted), ``per_class`` (rows), ``membrane_accuracy``,
+  ``membrane_accuracy_ci``, ``membrane_n`` (proteins with a known membrane label),
+  ``membrane_confusion``, ``membrane_classes``, ``bootstrap``, and the run information
+  (model, test_set, dataset, paths, device, splits, ``n_not_test`` proteins left out), all from
+  :func:`protrnn.protein_metrics.evaluate_proteins`.
+- ``per_class.tsv``: head (``location`` / ``membrane``), class, support, precision, recall, f1,
+  mcc (one-vs-rest).
+- ``predictions.npz``: ``ids``, ``true``, ``predicted`` (int64 class indices, -1 unknown),
+  ``probabilities`` (N x C float32), ``classes``, ``correct`` (0/1), ``membrane_true``,
+  ``membrane_predicted`` (1 membrane, 0 soluble, -1 unknown / no head),
+  ``membrane_probabilities`` (N x 2 float32; N x 0 without a membrane head),
+  ``membrane_correct``, ``membrane_known`` (0/1), and ``model``, ``test_set``, ``task``
+  (0-d strings).
 """
 
 from __future__ import annotations
@@ -36,7 +57,7 @@ import pandas as pd
 from protrnn.alphabet import SS3, SS8
 from protrnn.bootstrap import bootstrap_ci, bootstrap_mean_ci
 from protrnn.fileio import atomic_path, atomic_write_text
-from protrnn.metrics import LENGTH_BINS, evaluate_predictions
+from protrnn.metrics import LENGTH_BINS, evaluate_predictions, per_class_scores
 
 #: Bootstrap settings of the CIs in metrics.json (and of the report's paired tests).
 N_BOOT = 1000
@@ -246,6 +267,8 @@ def evaluate_model(
     training = _module("protrnn.training")
 
     encoded = features.load_encoded(encoded_path)
+    if is_per_protein(encoded):
+        return evaluate_protein_model(model_path, encoded_path, out_dir, device, encoded=encoded)
     selected = select_mask(encoded, mask)
     ids = [str(i) for i in encoded.ids]
     lengths = np.asarray(encoded.lengths, dtype=np.int64)
@@ -308,3 +331,180 @@ def _device_of(model: Any) -> str:
     params = getattr(model, "parameters", None)
     first = next(iter(params()), None) if callable(params) else None
     return str(first.device) if first is not None else "cpu"
+
+
+# ---------------------------------------------------------------------------------------------
+# per-protein tasks
+
+
+def is_per_protein(encoded: Any) -> bool:
+    """Whether an encoded set is per-protein: ``task == "per_protein"``, or (without a task
+    attribute) non-empty ``classes``."""
+    task = getattr(encoded, "task", None)
+    if task is not None and str(task):
+        return str(task) == "per_protein"
+    classes = getattr(encoded, "classes", None)
+    return classes is not None and len(classes) > 0
+
+
+def _protein_predictions(
+    preds: list[dict], ids: list[str], n_classes: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stack predict_proba's per-protein dicts: (N x C location, N x 2 membrane or None).
+
+    The membrane head is optional, but all proteins or none must have it.
+    """
+    if len(preds) != len(ids):
+        raise ValueError(f"predict_proba returned {len(preds)} proteins, expected {len(ids)}")
+    has_membrane = {p.get("membrane") is not None for p in preds}
+    if len(has_membrane) > 1:
+        raise ValueError("predict_proba gave membrane probabilities for some proteins only")
+    heads = {"location": n_classes}
+    if has_membrane == {True}:
+        heads["membrane"] = 2
+    stacked: dict[str, list[np.ndarray]] = {h: [] for h in heads}
+    for pid, pred in zip(ids, preds, strict=True):
+        for head, k in heads.items():
+            if pred.get(head) is None:
+                raise ValueError(f"{pid}: predict_proba gave no {head!r} probabilities")
+            arr = _to_numpy(pred[head])
+            if arr.shape != (k,):
+                raise ValueError(
+                    f"{pid}: {head} probabilities have shape {arr.shape}, expected {(k,)}"
+                )
+            stacked[head].append(arr)
+    location = (
+        np.stack(stacked["location"]) if preds else np.zeros((0, n_classes), dtype=np.float32)
+    )
+    membrane = np.stack(stacked["membrane"]) if "membrane" in heads else None
+    return location, membrane
+
+
+def protein_per_class_table(result: dict) -> pd.DataFrame:
+    """per_class.tsv of a per-protein set: head (location/membrane), class, support, ..., mcc."""
+    location = result["per_class"].assign(head="location")
+    frames = [location]
+    if result["membrane_n"] > 0:
+        membrane = per_class_scores(result["membrane_confusion"], result["membrane_classes"])
+        frames.append(membrane.assign(head="membrane"))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["head", "class", "support", "precision", "recall", "f1", "mcc"]]
+
+
+def _write_protein_predictions(
+    path: Path,
+    ids: list[str],
+    location: np.ndarray,
+    membrane: np.ndarray | None,
+    result: dict,
+    model: str,
+    test_set: str,
+) -> None:
+    """predictions.npz of a per-protein set (compressed, atomic); see the module docstring."""
+    n = len(ids)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(
+            tmp,
+            ids=np.array(ids, dtype=str),
+            true=np.asarray(result["per_protein_true"], dtype=np.int64),
+            predicted=np.asarray(result["per_protein_pred"], dtype=np.int64),
+            probabilities=np.asarray(location, dtype=np.float32),
+            classes=np.array(result["classes"], dtype=str),
+            correct=np.asarray(result["per_protein_correct"], dtype=np.int64),
+            membrane_true=np.asarray(result["per_protein_membrane_true"], dtype=np.int64),
+            membrane_predicted=np.asarray(result["per_protein_membrane_pred"], dtype=np.int64),
+            membrane_probabilities=(
+                np.asarray(membrane, dtype=np.float32)
+                if membrane is not None
+                else np.zeros((n, 0), np.float32)
+            ),
+            membrane_correct=np.asarray(result["per_protein_membrane_correct"], dtype=np.int64),
+            membrane_known=(
+                (np.asarray(result["per_protein_membrane_true"]) >= 0)
+                & (np.asarray(result["per_protein_membrane_pred"]) >= 0)
+            ).astype(np.int64),
+            model=np.array(model),
+            test_set=np.array(test_set),
+            task=np.array("per_protein"),
+        )
+
+
+def evaluate_protein_model(
+    model_path: Path,
+    encoded_path: Path,
+    out_dir: Path,
+    device: str | None = None,
+    encoded: Any = None,
+) -> dict:
+    """Score a per-protein model on the ``test`` proteins of ``encoded_path``; write outputs.
+
+    ``encoded`` may pass the already loaded set. Uses ``protrnn.training.load_model`` and
+    ``predict_proba`` (per protein ``{"location": (C,), "membrane": (2,)}`` probabilities; the
+    membrane head is optional) and :func:`protrnn.protein_metrics.evaluate_proteins`. Names
+    follow :func:`evaluate_model`. Returns the metrics.json content.
+    """
+    from protrnn.protein_metrics import evaluate_proteins
+
+    model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
+    training = _module("protrnn.training")
+    if encoded is None:
+        encoded = _module("protrnn.features").load_encoded(encoded_path)
+    classes = [str(c) for c in getattr(encoded, "classes", ())]
+    if not classes:
+        raise ValueError(f"{encoded_path}: per-protein set without class names")
+    splits = np.asarray([str(s) for s in np.asarray(encoded.split)])
+    test = np.flatnonzero(splits == "test")
+    if test.size == 0:
+        raise ValueError(
+            f"{encoded_path}: no protein of split 'test' "
+            f"(splits: {sorted(set(splits.tolist()))}); per-protein sets are scored on test only"
+        )
+    if test.size < splits.size:
+        encoded = encoded.select(test)
+    ids = [str(i) for i in encoded.ids]
+
+    model = training.load_model(model_path, device)
+    preds = training.predict_proba(model, encoded, device)
+    location, membrane = _protein_predictions(list(preds), ids, len(classes))
+    membrane_true = getattr(encoded, "membrane", None)
+    result = evaluate_proteins(
+        np.asarray(encoded.label),
+        location,
+        classes,
+        None if membrane_true is None else np.asarray(membrane_true),
+        membrane,
+        n_boot=N_BOOT,
+        seed=SEED,
+        level=LEVEL,
+    )
+    info = {
+        "model": model_path.parent.name,
+        "test_set": out_dir.name,
+        "dataset": encoded_path.name.removesuffix(".npz"),
+        "model_path": str(model_path),
+        "encoded_path": str(encoded_path),
+        "device": _device_of(model),
+        "splits": {"test": len(ids)},
+        "n_not_test": int(splits.size - test.size),
+        "mask": "",
+        "mask_description": "per-protein task: every test protein with a known label counts",
+    }
+    content = dict(info)
+    content.update({k: v for k, v in result.items() if not k.startswith("per_protein_")})
+    content["accuracy_units"] = "fraction"
+    content = _clean(content)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_protein_predictions(
+        out_dir / "predictions.npz",
+        ids,
+        location,
+        membrane,
+        result,
+        model=info["model"],
+        test_set=info["test_set"],
+    )
+    with atomic_path(out_dir / "per_class.tsv") as tmp:
+        protein_per_class_table(result).to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")
+    return content

@@ -114,6 +114,23 @@ RUN_TIME_COLUMNS = [
     "slowest_job",
     "slowest_seconds",
 ]
+REDUNDANCY_COLUMNS = [
+    "test_set",
+    "model",
+    "n_proteins",
+    "n_redundant",
+    "q8_all",
+    "q3_all",
+    "q8_nonredundant",
+    "q3_nonredundant",
+]
+REDUNDANCY_CAPTION = (
+    '<p class="caption">Test proteins with a significant MMseqs2 alignment (E-value at most '
+    "{evalue:g}) of at least {identity:.0f}% sequence identity to a protein the models trained "
+    "or early-stopped on are flagged redundant; accuracy is shown on all test proteins and on the "
+    "non-redundant ones only (residue-pooled, percent). A large gap means the test set rewards "
+    "memorised homologues.</p>"
+)
 #: Workflow order of the stages (first folder under benchmarks/); others follow by name.
 STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate", "report"]
 #: predictions.npz arrays the pairwise tests need.
@@ -315,6 +332,58 @@ def load_predictions(path: Path) -> dict:
     test_set = str(out.pop("test_set", "")) or path.parent.name
     out["ids"] = np.asarray([str(i) for i in out["ids"]])
     return {"model": model, "test_set": test_set, **out}
+
+
+def load_redundancy(paths: list[Path]) -> dict[str, pd.DataFrame]:
+    """Test set name (file stem) -> flags table written by rule redundancy."""
+    return {
+        Path(p).stem: pd.read_csv(p, sep="\t", dtype={"id": str, "train_id": str}) for p in paths
+    }
+
+
+def _pooled(pred: dict, head: str, select: np.ndarray) -> float:
+    """Residue-pooled accuracy (percent) of the selected proteins."""
+    total = pred[f"total_{head}"][select].sum()
+    return 100 * pred[f"correct_{head}"][select].sum() / total if total else float("nan")
+
+
+def redundancy_table(predictions: list[dict], flags: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Q8/Q3 per model and test set on all proteins and on the non-redundant ones."""
+    rows = []
+    for pred in predictions:
+        table = flags.get(pred["test_set"])
+        if table is None or "correct_ss8" not in pred:
+            continue
+        redundant = set(table.loc[table["redundant"].astype(bool), "id"])
+        keep = np.array([i not in redundant for i in pred["ids"]])
+        every = np.ones(len(keep), dtype=bool)
+        rows.append(
+            {
+                "test_set": pred["test_set"],
+                "model": pred["model"],
+                "n_proteins": len(keep),
+                "n_redundant": int((~keep).sum()),
+                "q8_all": _pooled(pred, "ss8", every),
+                "q3_all": _pooled(pred, "ss3", every),
+                "q8_nonredundant": _pooled(pred, "ss8", keep),
+                "q3_nonredundant": _pooled(pred, "ss3", keep),
+            }
+        )
+    return pd.DataFrame(rows, columns=REDUNDANCY_COLUMNS)
+
+
+def redundancy_html(table: pd.DataFrame) -> str:
+    head = (
+        "<tr><th>Test set</th><th>Model</th><th>Proteins</th><th>Redundant</th>"
+        "<th>Q8 all</th><th>Q3 all</th><th>Q8 non-redundant</th><th>Q3 non-redundant</th></tr>"
+    )
+    body = "".join(
+        f"<tr><td>{_e(r.test_set)}</td><td>{_e(r.model)}</td><td>{r.n_proteins}</td>"
+        f"<td>{r.n_redundant}</td><td>{_fmt(r.q8_all)}</td><td>{_fmt(r.q3_all)}</td>"
+        f"<td>{_fmt(r.q8_nonredundant)}</td><td>{_fmt(r.q3_nonredundant)}</td></tr>"
+        for r in table.itertuples()
+    )
+    return f"<table>{head}{body}</table>"
 
 
 def _verdict(a: str, b: str, p: float, diff: float) -> str:
@@ -997,6 +1066,8 @@ def build_report(
     out_dir: Path,
     prediction_files: list[Path] | None = None,
     benchmark_files: list[Path] | None = None,
+    redundancy_files: list[Path] | None = None,
+    redundancy_settings: dict | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> Path:
@@ -1023,12 +1094,16 @@ def build_report(
     predictions = [load_predictions(Path(p)) for p in prediction_files]
     pairwise = pairwise_table(evals, predictions, n_boot=n_boot, seed=seed)
     run_times = run_times_table([Path(p) for p in benchmark_files or []])
+    redundancy = redundancy_table(
+        predictions, load_redundancy([Path(p) for p in redundancy_files or []])
+    )
     _write_tsv(acc, out_dir / "accuracy.tsv")
     _write_tsv(per_class, out_dir / "per_class.tsv", "%.6g")
     _write_tsv(pairwise, out_dir / "pairwise.tsv", "%.6g")
     _write_tsv(bins, out_dir / "length_bins.tsv")
     _write_tsv(calib, out_dir / "calibration.tsv", "%.6g")
     _write_tsv(run_times, out_dir / "run_times.tsv", "%.2f")
+    _write_tsv(redundancy, out_dir / "redundancy.tsv", "%.2f")
 
     masks = sorted({str(e.get("mask_description", e.get("mask", "?"))) for e in evals})
     n_boot_eval = next((e["bootstrap"].get("n_boot") for e in evals if e.get("bootstrap")), None)
@@ -1125,6 +1200,13 @@ def build_report(
                 CALIBRATION_CAPTION + ece_html(acc) + "".join(cal_parts),
             )
         )
+
+    if not redundancy.empty:
+        settings = {"min_identity": 0.25, "evalue": 0.001, **(redundancy_settings or {})}
+        caption = REDUNDANCY_CAPTION.format(
+            evalue=settings["evalue"], identity=100 * settings["min_identity"]
+        )
+        sections.append(("redundancy", "Redundancy check", caption + redundancy_html(redundancy)))
 
     if history_files:
         histories = {m: load_history(Path(p)) for m, p in history_files.items()}

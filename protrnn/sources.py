@@ -33,10 +33,17 @@ def _reachable(url: str, timeout: float) -> bool:
 def check_sources(config: dict, keys: list[str], download_dir: Path, timeout: float = 5) -> None:
     """Raise SourceError (one message for all files) when missing downloads cannot be fetched."""
     missing = [k for k in keys if not (download_dir / k).exists()]
+    files = config["files"]
+    absent_local = [
+        k for k in missing if files[k].get("path") and not Path(files[k]["path"]).is_file()
+    ]
+    if absent_local:
+        listing = ", ".join(f"{k} ({files[k]['path']})" for k in absent_local)
+        raise SourceError(f"local input file(s) not found: {listing}")
+    missing = [k for k in missing if not files[k].get("path")]
     if not missing:
         return
     mirror = (config.get("mirror") or "").strip()
-    files = config["files"]
     if mirror:
         if "://" not in mirror:
             root = Path(mirror)

@@ -133,6 +133,14 @@ def eval_targets():
     ]
 
 
+def redundancy_targets():
+    return [
+        f"results/redundancy/{e}/{t}.tsv"
+        for e in EXPERIMENTS
+        for t in experiment(e)["test_sets"]
+    ]
+
+
 def benchmark_files():
     """Benchmark files of every job of the configured run (the report sums them per stage)."""
     files = [f"benchmarks/download/{key}.tsv" for key in used_files()]
@@ -144,6 +152,7 @@ def benchmark_files():
             f"benchmarks/profiles/{ds}/shard{i}.tsv" for i in range(dataset_shards(ds))
         ]
     files += [f"benchmarks/encode/{ds}.tsv" for ds in used_datasets()]
+    files += [p.replace("results/", "benchmarks/", 1) for p in redundancy_targets()]
     files += [
         p.replace("results/models/", "benchmarks/train/").replace("/model.pt", ".tsv")
         for p in model_targets()

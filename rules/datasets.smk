@@ -20,7 +20,9 @@ rule parse_dataset:
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
         max_proteins=lambda wildcards: dataset_max_proteins(wildcards.dataset),
-        max_train_proteins=lambda wildcards: dataset_max_train_proteins(wildcards.dataset),
+        max_train_proteins=lambda wildcards: dataset_max_train_proteins(
+            wildcards.dataset
+        ),
         seed=config["train"]["seed"],
     script:
         "../scripts/parse_dataset.py"

@@ -10,9 +10,12 @@ rule report:
         histories=[p.replace("model.pt", "history.tsv") for p in model_targets()],
         tables=expand("results/datasets/{dataset}.tsv.gz", dataset=used_datasets()),
         profiles=[
-            p.replace(".npz", ".json") for ds in used_datasets() for p in profile_shards(ds)
+            p.replace(".npz", ".json")
+            for ds in used_datasets()
+            for p in profile_shards(ds)
         ],
         database=DATABASE_DIR,
+        redundancy=redundancy_targets(),
     output:
         html=report(
             "results/report/index.html",
@@ -45,5 +48,6 @@ rule report:
         published=config.get("published", []),
         benchmarks=benchmark_files(),
         config=config,
+        redundancy=config["redundancy"],
     script:
         "../scripts/report.py"

@@ -12,14 +12,22 @@ smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 entry = smk.params.entry
 name = smk.wildcards.file
-log.info("downloading %s (mirror: %s)", name, smk.params.mirror or "none")
+local = entry.get("path")
+if local:
+    # a file the user brings: copied (and checked when sha256 is given), never from the mirror
+    source = Path(local).resolve()
+    if not source.is_file():
+        raise FileNotFoundError(f"files.{name}.path: {source} does not exist")
+    log.info("copying %s from %s", name, source)
+else:
+    log.info("downloading %s (mirror: %s)", name, smk.params.mirror or "none")
 fetch(
     name=name,
-    url=entry.get("url"),
+    url=source.as_uri() if local else entry.get("url"),
     sha256=entry.get("sha256"),
-    mirror_path=entry.get("mirror_path"),
+    mirror_path=None if local else entry.get("mirror_path"),
     dest=Path(smk.output[0]),
-    mirror=smk.params.mirror,
+    mirror=None if local else smk.params.mirror,
     timeout=smk.params.timeout,
     retries=smk.params.retries,
 )

@@ -37,5 +37,7 @@ out = build_report(
     out_dir=Path(smk.output.html).parent,
     prediction_files=[Path(p) for p in smk.input.predictions],
     benchmark_files=[Path(p) for p in smk.params.benchmarks if Path(p).exists()],
+    redundancy_files=[Path(p) for p in smk.input.redundancy],
+    redundancy_settings=dict(smk.params.redundancy),
 )
 log.info("report written: %s", out)

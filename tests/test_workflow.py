@@ -140,12 +140,14 @@ def test_new_dataset_computes_only_new_profiles(tiny_run: Path, mirror_server: s
     dry = snakemake(tiny_run, mirror_server, "--dry-run", configfiles=(extra,))
     assert dry.returncode == 0, dry.stderr[-3000:]
     counts = _job_counts(dry.stdout)
-    # only the new dataset's parse, profiles and encoding, its evaluations and the report
+    # only the new dataset's parse, profiles, encoding, redundancy check, its evaluations and the
+    # report
     assert counts == {
         "parse_dataset": 1,
         "profile_search": 1,
         "encode": 1,
         "evaluate": len(MODELS),
+        "redundancy": 1,
         "report": 1,
         "all": 1,
     }, dry.stdout[-3000:]
