@@ -58,7 +58,15 @@ COLUMNS = [
 #: Values of the per-protein ``membrane`` column ('' = the dataset has none).
 MEMBRANE_VALUES = ("", "membrane", "soluble", "unknown")
 SPLITS = ("train", "valid", "test")
-FORMATS = ("netsurfp_csv", "dcrnn_cb513_csv", "three_line", "tsv", "pdb_chains")
+FORMATS = (
+    "netsurfp_csv",
+    "dcrnn_cb513_csv",
+    "three_line",
+    "tsv",
+    "pdb_chains",
+    "deeploc2_csv",
+    "deeploc1_fasta",
+)
 #: Options each format takes (``prefix`` everywhere: the workflow passes the dataset name).
 FORMAT_OPTIONS = {
     "netsurfp_csv": frozenset({"member", "prefix", "split"}),
@@ -67,6 +75,8 @@ FORMAT_OPTIONS = {
     "tsv": frozenset({"prefix", "split"}),
     "pdb_chains": frozenset({"prefix", "split", "chains"}),
 }
+#: Per-protein localization formats: parsed (and their options checked) by protrnn.localization.
+LOCALIZATION_FORMATS = ("deeploc2_csv", "deeploc1_fasta")
 
 #: NetSurfP/ProtTrans header names (lower-cased, stripped) -> canonical field.
 NETSURFP_HEADERS = {
@@ -400,6 +410,10 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
     (list of PDB chain ids) and ``split``. three_line, tsv and pdb_chains take their ids from the
     data and ignore ``prefix``.
     """
+    if fmt in LOCALIZATION_FORMATS:
+        from protrnn.localization import load
+
+        return load(fmt, files, options)
     if fmt not in FORMAT_OPTIONS:
         raise ValueError(f"unknown dataset format {fmt!r}; expected one of {FORMATS}")
     allowed = FORMAT_OPTIONS[fmt]

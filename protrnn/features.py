@@ -2,6 +2,11 @@
 
 Model input per residue: one-hot(residue, 21) ++ scaled PSSM (20) = 41 float32 features, built per
 protein on demand (:meth:`EncodedSet.features`) so that a whole dataset is never expanded at once.
+
+Targets: per residue ``ss8``/``ss3`` (int8, -1 unknown), ``eval_mask``/``cb513_mask`` and ``rsa``
+(float32 relative solvent accessibility, NaN unknown; ``has_rsa`` says whether any residue has
+one); per protein ``label`` (int64 index into ``classes``, -1 unknown; always -1 for per-residue
+sets) and ``membrane`` (int64: 1 membrane, 0 soluble, -1 unknown).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from protrnn.fileio import atomic_path
 SCALING = "logistic"
 N_FEATURES = N_AA_TOKENS + N_AA  # 41
 TASKS = ("per_residue", "per_protein")
-_RESIDUE_COLUMNS = ("ss8", "ss3", "eval_mask", "cb513_mask")
+_RESIDUE_COLUMNS = ("ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
+#: Canonical ``membrane`` values -> encoded value.
+MEMBRANE = {"membrane": 1, "soluble": 0, "unknown": -1, "": -1}
 
 
 def scale_pssm(raw: np.ndarray) -> np.ndarray:
@@ -63,15 +70,34 @@ def _mask(text: str, length: int, default: int) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
-def _protein_label(value: object, protein_id: str, task: str) -> float:
-    """Per-protein label as float (NaN when absent or for per-residue tasks)."""
-    text = _text(value)
-    if task != "per_protein" or not text:
-        return float("nan")
+def _rsa(text: str, length: int) -> np.ndarray:
+    """Comma-separated RSA values in [0, 1] or ``nan`` as float32; empty -> all NaN."""
+    if not text:
+        return np.full(length, np.nan, dtype=np.float32)
     try:
-        return float(text)
+        values = np.asarray(text.split(","), dtype=np.float32)
     except ValueError:
-        raise ValueError(f"protein {protein_id!r}: label {text!r} is not numeric") from None
+        raise ValueError("rsa values must be decimals or 'nan'") from None
+    if len(values) != length:
+        raise ValueError(f"rsa has {len(values)} values, sequence has {length}")
+    if ((values < 0) | (values > 1)).any():  # NaN compares False
+        raise ValueError("rsa values must lie in [0, 1]")
+    return values
+
+
+def _protein_classes(table: pd.DataFrame, task: str, classes: list[str] | None) -> list[str]:
+    """The class names of a per-protein set: ``classes``, else the sorted labels of ``table``."""
+    if task != "per_protein":
+        if classes:
+            raise ValueError("classes apply to per_protein datasets only")
+        return []
+    if classes is None:
+        labels = table["label"] if "label" in table.columns else []
+        return sorted({_text(v) for v in labels} - {""})
+    classes = [str(c) for c in classes]
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be unique, got {classes}")
+    return classes
 
 
 def encode_dataset(
@@ -79,8 +105,15 @@ def encode_dataset(
     profiles: dict[str, np.ndarray],
     out_path: Path,
     task: str = "per_residue",
+    classes: list[str] | None = None,
 ) -> dict:
-    """Write the encoded dataset npz (docs/architecture.md) for ``table``; return a summary."""
+    """Write the encoded dataset npz (docs/architecture.md) for ``table``; return a summary.
+
+    Per-protein sets (``task="per_protein"``): ``label`` becomes the index of the protein's class
+    name in ``classes`` (default: the table's labels, sorted; pass the dataset's declared classes
+    so that training and test sets agree), -1 when empty; a label outside ``classes`` is an error
+    naming the protein. ``classes`` are stored with the arrays.
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     missing = {"id", "sequence", "split"} - set(table.columns)
@@ -97,9 +130,14 @@ def encode_dataset(
     ss3 = np.empty(total, dtype=np.int8)
     eval_mask = np.empty(total, dtype=np.uint8)
     cb513_mask = np.empty(total, dtype=np.uint8)
-    label = np.empty(n, dtype=np.float32)
+    rsa = np.empty(total, dtype=np.float32)
+    label = np.full(n, -1, dtype=np.int64)
+    membrane = np.full(n, -1, dtype=np.int64)
+    classes = _protein_classes(table, task, classes)
+    class_index = {c: k for k, c in enumerate(classes)}
     row_get = {c: (table[c].tolist() if c in table.columns else [""] * n) for c in _RESIDUE_COLUMNS}
     label_col = table["label"].tolist() if "label" in table.columns else [""] * n
+    membrane_col = table["membrane"].tolist() if "membrane" in table.columns else [""] * n
 
     for i, (pid, seq) in enumerate(zip(table["id"].astype(str), table["sequence"], strict=True)):
         seq = _text(seq)
@@ -117,7 +155,7 @@ def encode_dataset(
             )
         texts = {c: _text(row_get[c][i]) for c in _RESIDUE_COLUMNS}
         for column, text in texts.items():
-            if text and len(text) != length:
+            if text and column != "rsa" and len(text) != length:
                 raise ValueError(
                     f"protein {pid!r}: {column} has length {len(text)}, sequence has {length} "
                     "(read the table with dtype=str so that masks keep leading zeros)"
@@ -130,9 +168,18 @@ def encode_dataset(
         try:
             eval_mask[s] = _mask(texts["eval_mask"], length, default=1)
             cb513_mask[s] = _mask(texts["cb513_mask"], length, default=0)
+            rsa[s] = _rsa(texts["rsa"], length)
         except ValueError as err:
             raise ValueError(f"protein {pid!r}: {err}") from None
-        label[i] = _protein_label(label_col[i], pid, task)
+        name = _text(label_col[i])
+        if task == "per_protein" and name:
+            if name not in class_index:
+                raise ValueError(f"protein {pid!r}: label {name!r} is not one of {classes}")
+            label[i] = class_index[name]
+        flag = _text(membrane_col[i])
+        if flag not in MEMBRANE:
+            raise ValueError(f"protein {pid!r}: membrane {flag!r} not in {sorted(MEMBRANE)[1:]}")
+        membrane[i] = MEMBRANE[flag]
 
     arrays = {
         "ids": np.array(table["id"].astype(str).tolist(), dtype=str),
@@ -145,7 +192,11 @@ def encode_dataset(
         "ss3": ss3,
         "eval_mask": eval_mask,
         "cb513_mask": cb513_mask,
+        "rsa": rsa,
+        "has_rsa": np.array(bool(np.isfinite(rsa).any())),
         "label": label,
+        "membrane": membrane,
+        "classes": np.array(classes, dtype=str),
         "scaling": np.array(SCALING),
         "aa_alphabet": np.array(AA_ALPHABET),
         "task": np.array(task),
@@ -157,7 +208,11 @@ def encode_dataset(
 
 @dataclass(frozen=True)
 class EncodedSet:
-    """Proteins of an encoded dataset. Residue arrays are shared; proteins index into them."""
+    """Proteins of an encoded dataset. Residue arrays are shared; proteins index into them.
+
+    ``label`` and ``membrane`` are per protein (-1 unknown); ``rsa`` is per residue (NaN unknown).
+    Fields after ``cb513_mask`` have defaults (a per-residue set without RSA).
+    """
 
     ids: np.ndarray
     split: np.ndarray
@@ -171,6 +226,17 @@ class EncodedSet:
     eval_mask: np.ndarray
     cb513_mask: np.ndarray
     scaling: str = SCALING
+    task: str = "per_residue"
+    classes: tuple[str, ...] = ()
+    membrane: np.ndarray | None = None
+    rsa: np.ndarray | None = None
+    has_rsa: bool = False
+
+    def __post_init__(self) -> None:
+        if self.membrane is None:
+            object.__setattr__(self, "membrane", np.full(len(self.ids), -1, dtype=np.int64))
+        if self.rsa is None:
+            object.__setattr__(self, "rsa", np.full(len(self.aa), np.nan, dtype=np.float32))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -185,6 +251,7 @@ class EncodedSet:
             lengths=self.lengths[idx],
             offsets=self.offsets[idx],
             label=self.label[idx],
+            membrane=self.membrane[idx],
         )
 
     def subset(self, split: str) -> EncodedSet:
@@ -204,28 +271,45 @@ class EncodedSet:
         return out
 
     def targets(self, i: int) -> dict[str, np.ndarray]:
-        """Per-residue ss8/ss3 (int8, -1 unknown) and eval_mask/cb513_mask (uint8)."""
+        """Per-residue ss8/ss3 (int8, -1 unknown), eval_mask/cb513_mask (uint8), rsa (float32,
+        NaN unknown)."""
         s = self._slice(i)
         return {
             "ss8": self.ss8[s],
             "ss3": self.ss3[s],
             "eval_mask": self.eval_mask[s],
             "cb513_mask": self.cb513_mask[s],
+            "rsa": self.rsa[s],
         }
 
 
 def load_encoded(path: Path) -> EncodedSet:
-    """Read an encoded dataset npz written by :func:`encode_dataset`."""
+    """Read an encoded dataset npz written by :func:`encode_dataset`.
+
+    Files written before RSA and per-protein classes existed load as per-residue sets without
+    RSA; an old per-protein file (numeric labels, no classes) is an error: encode it again.
+    """
     with np.load(path, allow_pickle=False) as data:
         scaling = str(data["scaling"]) if "scaling" in data else SCALING
         if scaling != SCALING:
             raise ValueError(f"{path}: PSSM scaling {scaling!r}, this code expects {SCALING!r}")
+        task = str(data["task"]) if "task" in data else "per_residue"
+        n = len(data["ids"])
+        if "classes" in data:
+            label, classes = data["label"], tuple(str(c) for c in data["classes"])
+        elif task == "per_residue":  # older layout: float labels, NaN for per-residue sets
+            label, classes = np.full(n, -1, dtype=np.int64), ()
+        else:
+            raise ValueError(
+                f"{path}: per-protein set written by an older protrnn (no class names); "
+                "delete it and encode it again"
+            )
         return EncodedSet(
             ids=data["ids"],
             split=data["split"],
             lengths=data["lengths"],
             offsets=data["offsets"],
-            label=data["label"],
+            label=label,
             aa=data["aa"],
             pssm=data["pssm"],
             ss8=data["ss8"],
@@ -233,4 +317,9 @@ def load_encoded(path: Path) -> EncodedSet:
             eval_mask=data["eval_mask"],
             cb513_mask=data["cb513_mask"],
             scaling=scaling,
+            task=task,
+            classes=classes,
+            membrane=data.get("membrane"),
+            rsa=data.get("rsa"),
+            has_rsa=bool(data["has_rsa"]) if "has_rsa" in data else False,
         )

@@ -1,13 +1,21 @@
-"""Model zoo: bidirectional RNNs, multi-scale CNNs and the DCRNN-style CNN-biGRU.
+"""Model zoo: bidirectional RNNs, multi-scale CNNs, the DCRNN-style CNN-biGRU, and per-protein
+(many-to-one) classifiers built from the same parts.
 
-Every model maps right-padded features ``x`` (B x T x F) and ``lengths`` (B) to per-residue logits
-``{"ss8": B x T x 8, "ss3": B x T x 3}``. Padding never influences real residues: each RNN direction
-meets a sequence's padding only after its residues (packed on CUDA, see :class:`BiRNN`) and padded
-positions are zeroed before every convolution, so a protein gets the same prediction alone and
-inside any batch. Outputs at padded positions are meaningless.
+Every model maps right-padded features ``x`` (B x T x F) and ``lengths`` (B) to a dict of outputs.
+Per-residue models (types ``rnn``, ``cnn``, ``cnn_rnn``) return logits ``{"ss8": B x T x 8,
+"ss3": B x T x 3}`` plus, when built with ``rsa=True``, ``"rsa": B x T`` relative solvent
+accessibility in [0, 1] (sigmoid applied). Per-protein models (types ``rnn_attention``,
+``cnn_rnn_pool``, ``rnn_last``) return logits ``{"location": B x n_classes, "membrane": B x 2}``.
+
+Padding never influences real residues: each RNN direction meets a sequence's padding only after its
+residues (packed on CUDA, see :class:`BiRNN`), padded positions are zeroed before every
+convolution, and pooling masks them, so a protein gets the same prediction alone and inside any
+batch. Per-residue outputs at padded positions are meaningless.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,40 +24,58 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from protrnn.alphabet import N_AA_TOKENS, SS3, SS8
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_CNN_RNN = {
+    "embed": 50,
+    "kernels": [3, 7, 11],
+    "filters": 64,
+    "hidden": 300,
+    "layers": 3,
+    "fc": [300, 300],
+    "dropout": 0.5,
+}
 
 #: Spec keys per model type, with defaults.
 DEFAULTS: dict[str, dict] = {
     "rnn": {"cell": "gru", "bidirectional": True, "hidden": 128, "layers": 2, "dropout": 0.25},
     "cnn": {"kernels": [3, 7, 11], "filters": 64, "layers": 2, "dropout": 0.25},
-    "cnn_rnn": {
-        "embed": 50,
-        "kernels": [3, 7, 11],
-        "filters": 64,
-        "hidden": 300,
-        "layers": 3,
-        "fc": [300, 300],
+    "cnn_rnn": _CNN_RNN,
+    "rnn_attention": {
+        "cell": "lstm",
+        "hidden": 128,
+        "layers": 1,
+        "kernels": [1, 3, 5, 9, 15, 21],
+        "filters": 20,
+        "attention": 128,
+        "attention_steps": 1,
+        "fc": [128],
+        "dropout": 0.5,
+    },
+    "cnn_rnn_pool": {**_CNN_RNN, "pool": "both", "attention": 128},
+    "rnn_last": {
+        "cell": "lstm",
+        "bidirectional": True,
+        "hidden": 128,
+        "layers": 1,
+        "fc": [128],
         "dropout": 0.5,
     },
 }
+#: What each model type predicts: per residue (ss8/ss3/rsa) or per protein (location/membrane).
+TASKS = {
+    "rnn": "per_residue",
+    "cnn": "per_residue",
+    "cnn_rnn": "per_residue",
+    "rnn_attention": "per_protein",
+    "cnn_rnn_pool": "per_protein",
+    "rnn_last": "per_protein",
+}
+POOLS = ("max", "attention", "both")
 
 
+# ---------------------------------------------------------------- padding helpers
 def padding_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """B x T bool, True at real residues."""
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
-
-
-class Heads(nn.Module):
-    """Dropout, then one linear classifier per task (8 and 3 states)."""
-
-    def __init__(self, n_in: int, dropout: float) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.ss8 = nn.Linear(n_in, len(SS8))
-        self.ss3 = nn.Linear(n_in, len(SS3))
-
-    def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = self.dropout(h)
-        return {"ss8": self.ss8(h), "ss3": self.ss3(h)}
 
 
 def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -60,6 +86,47 @@ def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tenso
     return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
+# ---------------------------------------------------------------- output heads
+class Heads(nn.Module):
+    """Per residue: dropout, then one linear classifier per task (8 and 3 states) and, with
+    ``rsa``, a sigmoid regression of relative solvent accessibility."""
+
+    def __init__(self, n_in: int, dropout: float, rsa: bool = False) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.ss8 = nn.Linear(n_in, len(SS8))
+        self.ss3 = nn.Linear(n_in, len(SS3))
+        self.rsa = nn.Linear(n_in, 1) if rsa else None
+
+    def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.dropout(h)
+        out = {"ss8": self.ss8(h), "ss3": self.ss3(h)}
+        if self.rsa is not None:
+            out["rsa"] = torch.sigmoid(self.rsa(h)).squeeze(-1)
+        return out
+
+
+class ProteinHeads(nn.Module):
+    """Per protein: dense ReLU layers (dropout before each), dropout, then the location
+    (``n_classes``) and membrane (2: soluble, membrane) classifiers."""
+
+    def __init__(self, n_in: int, fc: list[int], n_classes: int, dropout: float) -> None:
+        super().__init__()
+        dense: list[nn.Module] = []
+        for width in fc:
+            dense += [nn.Dropout(dropout), nn.Linear(n_in, width), nn.ReLU()]
+            n_in = width
+        self.fc = nn.Sequential(*dense)
+        self.dropout = nn.Dropout(dropout)
+        self.location = nn.Linear(n_in, n_classes)
+        self.membrane = nn.Linear(n_in, 2)
+
+    def forward(self, v: torch.Tensor) -> dict[str, torch.Tensor]:
+        v = self.dropout(self.fc(v))
+        return {"location": self.location(v), "membrane": self.membrane(v)}
+
+
+# ---------------------------------------------------------------- building blocks
 class BiRNN(nn.Module):
     """A stack of (bi)directional RNN/LSTM/GRU layers, one unidirectional module per direction.
 
@@ -67,7 +134,7 @@ class BiRNN(nn.Module):
     both directions a sequence's padding comes after its residues and never reaches them. On CUDA
     each direction runs on packed sequences (cuDNN skips the padding); on CPU on the padded tensor,
     which is exact for the same reason and about 3x faster there (PyTorch's packed CPU path
-    computes input projections step by step).
+    computes input projections step by step). Output: forward features, then backward features.
     """
 
     def __init__(
@@ -76,17 +143,17 @@ class BiRNN(nn.Module):
         super().__init__()
         if cell not in _CELLS:
             raise ValueError(f"model spec: cell must be one of {sorted(_CELLS)}, got {cell!r}")
-        n_dir = 2 if bidirectional else 1
+        self.n_dir = 2 if bidirectional else 1
         self.layers = nn.ModuleList()
         for i in range(layers):
-            n_layer_in = n_in if i == 0 else hidden * n_dir
+            n_layer_in = n_in if i == 0 else hidden * self.n_dir
             self.layers.append(
                 nn.ModuleList(
-                    _CELLS[cell](n_layer_in, hidden, batch_first=True) for _ in range(n_dir)
+                    _CELLS[cell](n_layer_in, hidden, batch_first=True) for _ in range(self.n_dir)
                 )
             )
         self.dropout = nn.Dropout(dropout)
-        self.n_out = hidden * n_dir
+        self.n_out = hidden * self.n_dir
         self.packed: bool | None = None  # None: packed on CUDA, padded on CPU
 
     def _run(self, rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -115,6 +182,8 @@ class MultiScaleConv(nn.Module):
 
     def __init__(self, n_in: int, kernels: list[int], filters: int) -> None:
         super().__init__()
+        if not kernels:
+            raise ValueError("model spec: kernels must list at least one kernel size")
         for k in kernels:
             if k < 1 or k % 2 == 0:
                 raise ValueError(f"model spec: kernel sizes must be odd and positive, got {k}")
@@ -127,8 +196,77 @@ class MultiScaleConv(nn.Module):
         return torch.cat([torch.relu(conv(h)) for conv in self.convs], dim=1).transpose(1, 2)
 
 
+# ---------------------------------------------------------------- pooling: residues -> protein
+def masked_max(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """B x T x C -> B x C: the maximum of each feature over real positions."""
+    return h.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+
+
+def last_states(h: torch.Tensor, lengths: torch.Tensor, n_dir: int) -> torch.Tensor:
+    """B x T x C (:class:`BiRNN` output) -> B x C: each direction's final state at the sequence's
+    true end: the forward half at position length - 1, the backward half at position 0."""
+    forward = h[torch.arange(h.shape[0], device=h.device), lengths.to(h.device) - 1]
+    if n_dir == 1:
+        return forward
+    half = h.shape[-1] // 2
+    return torch.cat([forward[:, :half], h[:, 0, half:]], dim=-1)
+
+
+class AttentionPool(nn.Module):
+    """Additive attention over positions (padding masked) -> the weighted sum of the features.
+
+    Scores ``v . tanh(U h_t + W s)`` with a query state ``s``. One step: ``s`` = 0, a learned
+    fixed query. ``steps`` > 1 is DeepLoc's attention decoder: an LSTM cell reads each step's
+    context and its hidden state queries the next step; the last context is the output.
+    """
+
+    def __init__(self, n_in: int, n_hidden: int, steps: int = 1) -> None:
+        super().__init__()
+        if steps < 1:
+            raise ValueError(f"model spec: attention_steps must be >= 1, got {steps}")
+        self.keys = nn.Linear(n_in, n_hidden)
+        self.score = nn.Linear(n_hidden, 1, bias=False)
+        self.steps = steps
+        if steps > 1:
+            self.query = nn.Linear(n_in, n_hidden, bias=False)
+            self.decoder = nn.LSTMCell(n_in, n_in)
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """h: B x T x C, mask: B x T bool -> B x C."""
+        h = h.masked_fill(~mask.unsqueeze(-1), 0.0)
+        keys = self.keys(h)
+        state = None
+        for step in range(self.steps):
+            e = keys if state is None else keys + self.query(state[0]).unsqueeze(1)
+            scores = self.score(torch.tanh(e)).squeeze(-1).float()
+            weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+            context = torch.bmm(weights.unsqueeze(1).to(h.dtype), h).squeeze(1)
+            if step + 1 < self.steps:
+                state = self.decoder(context, state)
+        return context
+
+
+class Pooling(nn.Module):
+    """Masked max, attention, or both concatenated (``pool``: max | attention | both)."""
+
+    def __init__(self, n_in: int, pool: str, attention: int) -> None:
+        super().__init__()
+        if pool not in POOLS:
+            raise ValueError(f"model spec: pool must be one of {POOLS}, got {pool!r}")
+        self.max = pool in ("max", "both")
+        self.attention = AttentionPool(n_in, attention) if pool != "max" else None
+        self.n_out = n_in * (int(self.max) + int(self.attention is not None))
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        parts = [masked_max(h, mask)] if self.max else []
+        if self.attention is not None:
+            parts.append(self.attention(h, mask))
+        return torch.cat(parts, dim=-1)
+
+
+# ---------------------------------------------------------------- per-residue models
 class RNNModel(nn.Module):
-    """Per-residue tagger: RNN stack -> dropout -> ss8/ss3 heads."""
+    """Per-residue tagger: RNN stack -> dropout -> ss8/ss3 (+ rsa) heads."""
 
     def __init__(
         self,
@@ -138,20 +276,27 @@ class RNNModel(nn.Module):
         hidden: int,
         layers: int,
         dropout: float,
+        rsa: bool = False,
     ) -> None:
         super().__init__()
         self.rnn = BiRNN(n_features, cell, hidden, layers, bidirectional, dropout)
-        self.heads = Heads(self.rnn.n_out, dropout)
+        self.heads = Heads(self.rnn.n_out, dropout, rsa)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.heads(self.rnn(x, lengths))
 
 
 class CNNModel(nn.Module):
-    """Stacked multi-scale convolution blocks -> dropout -> ss8/ss3 heads."""
+    """Stacked multi-scale convolution blocks -> dropout -> ss8/ss3 (+ rsa) heads."""
 
     def __init__(
-        self, n_features: int, kernels: list[int], filters: int, layers: int, dropout: float
+        self,
+        n_features: int,
+        kernels: list[int],
+        filters: int,
+        layers: int,
+        dropout: float,
+        rsa: bool = False,
     ) -> None:
         super().__init__()
         blocks, n_in = [], n_features
@@ -160,7 +305,7 @@ class CNNModel(nn.Module):
             n_in = blocks[-1].n_out
         self.blocks = nn.ModuleList(blocks)
         self.dropout = nn.Dropout(dropout)
-        self.heads = Heads(n_in, dropout)
+        self.heads = Heads(n_in, dropout, rsa)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         mask = padding_mask(lengths, x.shape[1])
@@ -170,12 +315,12 @@ class CNNModel(nn.Module):
         return self.heads(h)
 
 
-class CNNRNNModel(nn.Module):
-    """DCRNN-style cascade (Li & Yu 2016).
+class CNNRNNTrunk(nn.Module):
+    """DCRNN-style cascade (Li & Yu 2016) up to its per-residue features (B x T x n_out).
 
     one-hot (first 21 features) -> dense embedding, ++ profile (remaining features) -> parallel
     convolutions (ReLU) -> stacked biGRU over [conv ++ embedded input] -> [biGRU ++ conv] ->
-    fully connected ReLU layers -> ss8/ss3 heads; dropout before the GRU and every dense layer.
+    fully connected ReLU layers; dropout before the GRU and every dense layer.
     """
 
     def __init__(
@@ -205,14 +350,109 @@ class CNNRNNModel(nn.Module):
             dense += [nn.Dropout(dropout), nn.Linear(n_in, width), nn.ReLU()]
             n_in = width
         self.fc = nn.Sequential(*dense)
-        self.heads = Heads(n_in, dropout)
+        self.n_out = n_in
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         mask = padding_mask(lengths, x.shape[1])
         local = torch.cat([self.embed(x[..., :N_AA_TOKENS]), x[..., N_AA_TOKENS:]], dim=-1)
         conv = self.conv(local, mask)
         h = self.rnn(self.dropout(torch.cat([conv, local], dim=-1)), lengths)
-        return self.heads(self.fc(torch.cat([h, conv], dim=-1)))
+        return self.fc(torch.cat([h, conv], dim=-1))
+
+
+class CNNRNNModel(CNNRNNTrunk):
+    """DCRNN's per-residue tagger: :class:`CNNRNNTrunk` -> ss8/ss3 (+ rsa) heads."""
+
+    def __init__(self, n_features: int, rsa: bool = False, **trunk: Any) -> None:
+        super().__init__(n_features, **trunk)
+        self.heads = Heads(self.n_out, float(trunk["dropout"]), rsa)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.heads(super().forward(x, lengths))
+
+
+# ---------------------------------------------------------------- per-protein models
+class AttentionRNNModel(nn.Module):
+    """Localization in DeepLoc's style (Almagro Armenteros et al. 2017): optional multi-scale
+    convolutions (``kernels: []`` = none) -> biLSTM -> attention pooling over positions ->
+    dense layers -> location / membrane logits."""
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        cell: str,
+        hidden: int,
+        layers: int,
+        kernels: list[int],
+        filters: int,
+        attention: int,
+        attention_steps: int,
+        fc: list[int],
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.conv = MultiScaleConv(n_features, kernels, filters) if kernels else None
+        n_in = self.conv.n_out if self.conv is not None else n_features
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = BiRNN(n_in, cell, hidden, layers, True, dropout)
+        self.pool = AttentionPool(self.rnn.n_out, attention, attention_steps)
+        self.heads = ProteinHeads(self.rnn.n_out, fc, n_classes, dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask = padding_mask(lengths, x.shape[1])
+        h = self.dropout(self.conv(x, mask)) if self.conv is not None else x
+        return self.heads(self.pool(self.rnn(h, lengths), mask))
+
+
+class CNNRNNPoolModel(CNNRNNTrunk):
+    """Per-protein CNN-biGRU: :class:`CNNRNNTrunk` -> masked max and/or attention pooling ->
+    location / membrane logits."""
+
+    def __init__(
+        self, n_features: int, n_classes: int, pool: str, attention: int, **trunk: Any
+    ) -> None:
+        super().__init__(n_features, **trunk)
+        self.pool = Pooling(self.n_out, pool, attention)
+        self.heads = ProteinHeads(self.pool.n_out, [], n_classes, float(trunk["dropout"]))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask = padding_mask(lengths, x.shape[1])
+        return self.heads(self.pool(super().forward(x, lengths), mask))
+
+
+class LastStateRNNModel(nn.Module):
+    """The classic many-to-one RNN: each direction's final state at the protein's true end
+    (:func:`last_states`) -> dense layers -> location / membrane logits."""
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        cell: str,
+        bidirectional: bool,
+        hidden: int,
+        layers: int,
+        fc: list[int],
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.rnn = BiRNN(n_features, cell, hidden, layers, bidirectional, dropout)
+        self.heads = ProteinHeads(self.rnn.n_out, fc, n_classes, dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.heads(last_states(self.rnn(x, lengths), lengths, self.rnn.n_dir))
+
+
+# ---------------------------------------------------------------- construction
+MODEL_TYPES: dict[str, type[nn.Module]] = {
+    "rnn": RNNModel,
+    "cnn": CNNModel,
+    "cnn_rnn": CNNRNNModel,
+    "rnn_attention": AttentionRNNModel,
+    "cnn_rnn_pool": CNNRNNPoolModel,
+    "rnn_last": LastStateRNNModel,
+}
 
 
 def _resolve(spec: dict) -> tuple[str, dict]:
@@ -226,14 +466,27 @@ def _resolve(spec: dict) -> tuple[str, dict]:
     return kind, {**DEFAULTS[kind], **{k: v for k, v in spec.items() if k != "type"}}
 
 
-def build_model(spec: dict, n_features: int = 41) -> nn.Module:
-    """Build the model described by ``spec`` (``spec["type"]``: rnn, cnn or cnn_rnn)."""
+def model_task(spec: dict) -> str:
+    """'per_residue' or 'per_protein': what the model of ``spec`` predicts."""
+    return TASKS[_resolve(spec)[0]]
+
+
+def build_model(
+    spec: dict, n_features: int = 41, n_classes: int | None = None, rsa: bool = False
+) -> nn.Module:
+    """Build the model described by ``spec`` (``spec["type"]``: a key of :data:`MODEL_TYPES`).
+
+    ``n_classes`` (the dataset's location classes) is required by per-protein types and ignored
+    by the others; ``rsa`` adds the RSA head to per-residue types (a per-protein type refuses it).
+    """
     kind, kw = _resolve(spec)
-    if kind == "rnn":
-        return RNNModel(n_features, **kw)
-    if kind == "cnn":
-        return CNNModel(n_features, **kw)
-    return CNNRNNModel(n_features, **kw)
+    if TASKS[kind] == "per_protein":
+        if not n_classes:
+            raise ValueError(f"model type {kind!r} predicts per protein: give n_classes")
+        if rsa:
+            raise ValueError(f"model type {kind!r} predicts per protein: it has no rsa head")
+        return MODEL_TYPES[kind](n_features, n_classes, **kw)
+    return MODEL_TYPES[kind](n_features, rsa=rsa, **kw)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -15,6 +15,7 @@ from protrnn.config import (
     validate_config,
 )
 from protrnn.sources import SourceError, check_sources
+from protrnn.structures import structure_downloads
 
 try:
     _validated = validate_config(dict(config))
@@ -83,9 +84,29 @@ def download_path(key):
     return f"resources/downloads/{key}"
 
 
+def structure_sources():
+    """PDB id -> {url, mirror_path, sha256} for every pdb_chains dataset in use (first one wins)."""
+    sources = {}
+    for name in used_datasets():
+        spec = config["datasets"][name]
+        if spec["format"] == "pdb_chains":
+            found = structure_downloads(
+                spec["chains"], spec["structure_url"], spec["structure_mirror_path"]
+            )
+            for pdb, source in found.items():
+                sources.setdefault(pdb, source)
+    return sources
+
+
 def dataset_files(wildcards):
-    files = config["datasets"][wildcards.dataset]["files"]
-    return {role: download_path(key) for role, key in files.items()}
+    spec = config["datasets"][wildcards.dataset]
+    files = {role: download_path(key) for role, key in spec["files"].items()}
+    if spec["format"] == "pdb_chains":
+        found = structure_downloads(
+            spec["chains"], spec["structure_url"], spec["structure_mirror_path"]
+        )
+        files.update({f"cif_{pdb}": f"resources/structures/{pdb}.cif" for pdb in found})
+    return files
 
 
 def dataset_max_proteins(dataset):

@@ -11,7 +11,9 @@ from protrnn.runlog import setup_logging  # noqa: E402
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 entry = smk.params.entry
-name = smk.wildcards.file
+# not params: where a file comes from and how patiently does not change it (the sha256 says so)
+mirror = smk.config.get("mirror") or None
+name = smk.wildcards.get("file") or f"mmCIF of {smk.wildcards.pdb}"
 local = entry.get("path")
 if local:
     # a file the user brings: copied (and checked when sha256 is given), never from the mirror
@@ -20,15 +22,15 @@ if local:
         raise FileNotFoundError(f"files.{name}.path: {source} does not exist")
     log.info("copying %s from %s", name, source)
 else:
-    log.info("downloading %s (mirror: %s)", name, smk.params.mirror or "none")
+    log.info("downloading %s (mirror: %s)", name, mirror or "none")
 fetch(
     name=name,
     url=source.as_uri() if local else entry.get("url"),
     sha256=entry.get("sha256"),
     mirror_path=None if local else entry.get("mirror_path"),
     dest=Path(smk.output[0]),
-    mirror=None if local else smk.params.mirror,
-    timeout=smk.params.timeout,
-    retries=smk.params.retries,
+    mirror=None if local else mirror,
+    timeout=smk.config["download"]["timeout"],
+    retries=smk.config["download"]["retries"],
 )
 log.info("done: %s", smk.output[0])

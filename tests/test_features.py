@@ -1,4 +1,5 @@
-"""Encoding: round trip of a hand-made table, PSSM scaling, and clear errors."""
+"""Encoding: round trip of a hand-made table, PSSM scaling, RSA, per-protein labels and membrane
+flags, old files, and clear errors."""
 
 from __future__ import annotations
 
@@ -23,8 +24,20 @@ def _table() -> pd.DataFrame:
             "cb513_mask": ["0110", "", ""],
             "split": ["train", "valid", "test"],
             "label": ["", "", ""],
+            "membrane": ["", "", ""],
+            "rsa": ["0.5,nan,1,0", "", "0.25,0.125"],
         }
     )
+
+
+def _protein_table() -> pd.DataFrame:
+    """A per-protein (localization) table: labels and membrane flags, no per-residue labels."""
+    table = _table()
+    table["label"] = ["Nucleus", "", "Cytoplasm"]
+    table["membrane"] = ["soluble", "unknown", "membrane"]
+    for column in ("ss8", "ss3", "eval_mask", "cb513_mask", "rsa"):
+        table[column] = ""
+    return table
 
 
 def _profiles(table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -65,6 +78,15 @@ def test_round_trip(tmp_path: Path) -> None:
     assert enc.targets(1)["cb513_mask"].tolist() == [0] * 5  # empty -> all zeros
     assert enc.targets(2)["ss8"].tolist() == [-1, -1]  # unknown labels
 
+    # RSA: NaN = unknown, a protein without RSA all NaN
+    assert enc.has_rsa
+    assert np.array_equal(t["rsa"], [0.5, np.nan, 1.0, 0.0], equal_nan=True)
+    assert np.isnan(enc.targets(1)["rsa"]).all()
+    assert enc.targets(2)["rsa"].tolist() == [0.25, 0.125]
+    # a per-residue set: no classes, labels and membrane flags unknown
+    assert enc.task == "per_residue" and enc.classes == ()
+    assert enc.label.tolist() == [-1, -1, -1] and enc.membrane.tolist() == [-1, -1, -1]
+
     valid = enc.subset("valid")
     assert list(valid.ids) == ["p2"]
     assert np.array_equal(valid.features(0), enc.features(1))
@@ -93,3 +115,78 @@ def test_label_length_mismatch_names_protein(tmp_path: Path) -> None:
     table.loc[0, "eval_mask"] = "101"  # e.g. leading zeros lost by a numeric read
     with pytest.raises(ValueError, match="p1.*eval_mask"):
         encode_dataset(table, _profiles(table), tmp_path / "enc.npz")
+
+
+def test_no_rsa_column_means_no_rsa(tmp_path: Path) -> None:
+    table = _table().drop(columns=["rsa"])
+    encode_dataset(table, _profiles(table), tmp_path / "enc.npz")
+    enc = load_encoded(tmp_path / "enc.npz")
+    assert not enc.has_rsa and np.isnan(enc.rsa).all() and enc.rsa.shape == (11,)
+
+
+@pytest.mark.parametrize("rsa", ["0.5,0.5,0.5", "0.5,x,0.5,0.5", "0.5,1.5,0.5,0.5"])
+def test_bad_rsa_names_protein(tmp_path: Path, rsa: str) -> None:
+    table = _table()
+    table.loc[0, "rsa"] = rsa
+    with pytest.raises(ValueError, match="p1.*rsa"):
+        encode_dataset(table, _profiles(table), tmp_path / "enc.npz")
+
+
+def test_per_protein_round_trip(tmp_path: Path) -> None:
+    table = _protein_table()
+    classes = ["Cytoplasm", "Mitochondrion", "Nucleus"]
+    out = tmp_path / "enc.npz"
+    encode_dataset(table, _profiles(table), out, task="per_protein", classes=classes)
+    enc = load_encoded(out)
+    assert enc.task == "per_protein" and enc.classes == tuple(classes)
+    assert enc.label.tolist() == [2, -1, 0] and enc.label.dtype == np.int64
+    assert enc.membrane.tolist() == [0, -1, 1] and enc.membrane.dtype == np.int64
+    assert not enc.has_rsa
+    assert enc.targets(0)["eval_mask"].tolist() == [1, 1, 1, 1]  # empty mask: every residue
+    # select and subset carry the per-protein arrays
+    picked = enc.select([2, 0])
+    assert picked.label.tolist() == [0, 2] and picked.membrane.tolist() == [1, 0]
+    assert picked.classes == tuple(classes)
+    test = enc.subset("test")
+    assert test.label.tolist() == [0] and test.membrane.tolist() == [1]
+
+    # without classes: the table's labels, sorted
+    encode_dataset(table, _profiles(table), out, task="per_protein")
+    assert load_encoded(out).classes == ("Cytoplasm", "Nucleus")
+
+
+def test_per_protein_errors_name_the_protein(tmp_path: Path) -> None:
+    table = _protein_table()
+    with pytest.raises(ValueError, match="p1.*'Nucleus'"):
+        encode_dataset(table, _profiles(table), tmp_path / "e.npz", "per_protein", ["Cytoplasm"])
+    table.loc[1, "membrane"] = "M"
+    with pytest.raises(ValueError, match="p2.*membrane"):
+        encode_dataset(table, _profiles(table), tmp_path / "e.npz", "per_protein")
+    with pytest.raises(ValueError, match="unique"):
+        encode_dataset(table, _profiles(table), tmp_path / "e.npz", "per_protein", ["A", "A"])
+    with pytest.raises(ValueError, match="per_protein"):
+        encode_dataset(_table(), _profiles(_table()), tmp_path / "e.npz", classes=["A", "B"])
+
+
+def _rewrite(path: Path, drop: tuple[str, ...], **changes: np.ndarray) -> None:
+    """Rewrite an npz without the keys ``drop`` (the layout of an older protrnn)."""
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k not in drop}
+    np.savez_compressed(path, **{**arrays, **changes})
+
+
+def test_older_files_load_or_fail_clearly(tmp_path: Path) -> None:
+    table = _table()
+    out = tmp_path / "enc.npz"
+    encode_dataset(table, _profiles(table), out)
+    new_keys = ("classes", "membrane", "rsa", "has_rsa")
+    _rewrite(out, new_keys, label=np.full(3, np.nan, dtype=np.float32))
+    enc = load_encoded(out)
+    assert enc.task == "per_residue" and enc.classes == () and not enc.has_rsa
+    assert enc.label.tolist() == [-1, -1, -1] and enc.membrane.tolist() == [-1, -1, -1]
+    assert np.isnan(enc.targets(0)["rsa"]).all()
+    assert enc.targets(0)["ss8"].tolist() == [0, 1, 2, 3]
+
+    _rewrite(out, (), task=np.array("per_protein"))
+    with pytest.raises(ValueError, match="encode it again"):
+        load_encoded(out)

@@ -1,7 +1,10 @@
-"""Training: masked loss, overfitting, outputs + resume, determinism, prediction."""
+"""Training: masked loss, length buckets, bf16 autocast switch, overfitting, outputs + resume,
+determinism, prediction."""
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +16,18 @@ from protrnn.alphabet import AMINO_ACIDS, SS3, SS8, SS8_TO_SS3, sequence_hash
 from protrnn.features import encode_dataset, load_encoded
 from protrnn.models import build_model
 from protrnn.training import (
+    DEFAULT_BUCKETS,
+    autocast,
+    bucket_length,
     collate,
     evaluate,
     load_model,
     make_batches,
     masked_loss,
     predict_proba,
+    resolve_buckets,
     train,
+    train_step,
 )
 
 TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 16, "layers": 1, "dropout": 0.0}
@@ -93,6 +101,58 @@ def test_batches_respect_residue_budget() -> None:
     for b in batches:
         assert len(b) <= 3
         assert len(b) == 1 or lengths[b].max() * len(b) <= 100
+
+
+def test_bucket_lengths() -> None:
+    buckets = (64, 128, 256, 512, 1024)
+    assert [bucket_length(n, buckets) for n in (1, 64, 65, 300, 1024)] == [64, 64, 128, 512, 1024]
+    assert [bucket_length(n, buckets) for n in (1025, 2048, 2049)] == [2048, 2048, 3072]
+    assert bucket_length(77) == 77
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_buckets("auto", cuda) == DEFAULT_BUCKETS == buckets
+    assert resolve_buckets("auto", cpu) == ()  # the CPU RNN runs over padding: no buckets
+    assert resolve_buckets([100, 50, 100], cpu) == (50, 100)
+    assert resolve_buckets(None, cuda) == () and resolve_buckets([], cuda) == ()
+    with pytest.raises(ValueError, match="buckets"):
+        resolve_buckets("powers", cpu)
+    with pytest.raises(ValueError, match="positive"):
+        resolve_buckets([0, 64], cpu)
+
+
+def test_batches_are_padded_to_buckets(tmp_path: Path) -> None:
+    enc = load_encoded(_synthetic(tmp_path / "d.npz", 6))  # lengths 15..39
+    batch = collate(enc, np.arange(6), torch.device("cpu"), (16, 32, 48))
+    assert batch["x"].shape == (6, 48, 41) and batch["ss8"].shape == (6, 48)
+    assert not batch["mask"][:, 40:].any()
+    # the residue budget counts bucket-padded residues
+    lengths = np.array([30, 31, 33, 34])
+    assert len(make_batches(lengths, 4, max_residues=140)) == 1
+    bucketed = make_batches(lengths, 4, max_residues=140, buckets=(32, 64))
+    assert [b.tolist() for b in bucketed] == [[0, 1], [2, 3]]  # 2 x 32, then 2 x 64 residues
+
+
+def test_autocast_only_on_cuda() -> None:
+    assert isinstance(autocast(torch.device("cpu"), True), contextlib.nullcontext)
+    assert isinstance(autocast(torch.device("cuda"), False), contextlib.nullcontext)
+    with warnings.catch_warnings():  # no CUDA here: torch warns that it disables autocast
+        warnings.simplefilter("ignore")
+        ctx = autocast(torch.device("cuda"), True)
+    assert isinstance(ctx, torch.autocast)
+    assert ctx.device == "cuda" and ctx.fast_dtype == torch.bfloat16
+
+
+def test_train_step_with_grad_scaler_matches_plain_step(tmp_path: Path) -> None:
+    """The GradScaler path (used with autocast on CUDA) takes the same step as the plain one."""
+    enc = load_encoded(_synthetic(tmp_path / "d.npz", 4))
+    batch = collate(enc, np.arange(4), torch.device("cpu"))
+    params = []
+    for scaler in (None, torch.amp.GradScaler("cpu", init_scale=2.0**10)):
+        torch.manual_seed(0)
+        model = build_model(TINY_RNN)
+        opt = torch.optim.AdamW(model.parameters(), lr=0.01)
+        train_step(model, opt, batch, {"ss8": 1.0, "ss3": 1.0}, 0.5, scaler=scaler)
+        params.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.allclose(params[0], params[1], atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -182,8 +242,9 @@ def test_determinism_and_prediction(tmp_path: Path) -> None:
         "fc": [8],
         "dropout": 0.3,
     }
-    a = train(spec, PRESET, data, tmp_path / "a", seed=7, log=lambda s: None)
-    b = train(spec, PRESET, data, tmp_path / "b", seed=7, log=lambda s: None)
+    # amp is ignored on CPU: float32 either way
+    a = train(spec, {**PRESET, "amp": True}, data, tmp_path / "a", seed=7, log=lambda s: None)
+    b = train(spec, {**PRESET, "amp": False}, data, tmp_path / "b", seed=7, log=lambda s: None)
     assert a["valid_q8"] == b["valid_q8"]
     wa = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
     wb = torch.load(tmp_path / "b" / "model.pt", weights_only=True)
@@ -201,3 +262,9 @@ def test_determinism_and_prediction(tmp_path: Path) -> None:
         assert np.allclose(p["ss8"].sum(1), 1.0, atol=1e-5)
     alone = predict_proba(model, enc.select([3]), "cpu")[0]
     assert np.allclose(alone["ss8"], probs[3]["ss8"], atol=1e-5)
+    assert np.isnan(alone["rsa"]).all() and alone["rsa"].shape == (enc.lengths[3],)  # no RSA head
+    bucketed = predict_proba(model, enc, "cpu", batch_size=5, buckets=[8, 16, 32])
+    for p, q in zip(probs, bucketed, strict=True):
+        for head in ("ss8", "ss3"):
+            assert p[head].shape == q[head].shape
+            assert np.abs(p[head] - q[head]).max() < 1e-5

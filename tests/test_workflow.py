@@ -212,3 +212,62 @@ def test_killed_profile_job_resumes_to_identical_profiles(
         assert sorted(resumed.files) == sorted(full.files)
         for key in full.files:
             np.testing.assert_array_equal(resumed[key], full[key], err_msg=key)
+
+
+def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path, tmp_path: Path):
+    """A TSV file by local path and PDB chains (mmCIF via the mirror + mkdssp) as new test sets."""
+    from protrnn.structures import find_mkdssp
+    from tests.structure_builder import alpha_helix, beta_pair, mmcif
+
+    try:
+        find_mkdssp()
+    except (FileNotFoundError, RuntimeError) as err:
+        pytest.skip(f"mkdssp not installed (apt-get install dssp): {err}")
+    mirror = tmp_path / "mirror"
+    (mirror / "pdb").mkdir(parents=True)
+    for sub in shared_data.iterdir():
+        (mirror / sub.name).symlink_to(sub)
+    (mirror / "pdb" / "1HLX.cif").write_text(
+        mmcif("1HLX", [alpha_helix("MEELLKKAEELLKRAEELLKKG", "A")])
+    )
+    (mirror / "pdb" / "2STR.cif").write_text(
+        mmcif("2STR", list(beta_pair("TVKVTVKVTVK", "KVEVKVEVKVE")))
+    )
+    cb513 = read_table(tiny_run / "results" / "datasets" / "cb513.tsv.gz").head(3)
+    user_tsv = tmp_path / "my_proteins.tsv"
+    cb513[["id", "sequence", "ss8", "eval_mask"]].assign(id=lambda d: "my_" + d["id"]).to_csv(
+        user_tsv, sep="\t", index=False
+    )
+    extra = tmp_path / "user.yaml"
+    extra.write_text(
+        "files:\n"
+        f"  my_tsv: {{path: {user_tsv}}}\n"
+        "datasets:\n"
+        "  my_tsv: {format: tsv, task: per_residue, files: {data: my_tsv}, split: test,"
+        " shards: 1}\n"
+        "  ideal: {format: pdb_chains, task: per_residue, chains: [1HLX_A, 2STR_A, 2STR_B],"
+        " split: test, shards: 1}\n"
+        "experiments:\n"
+        "  secondary_structure:\n"
+        "    test_sets:\n"
+        "      my_tsv: {dataset: my_tsv}\n"
+        "      ideal: {dataset: ideal}\n"
+    )
+    model = tiny_run / "results" / "models" / EXPERIMENT / "bigru" / "model.pt"
+    stamp = model.stat().st_mtime_ns
+    run = snakemake(tiny_run, str(mirror), configfiles=(extra,))
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert model.stat().st_mtime_ns == stamp, "a new test set must not retrain"
+    ideal = read_table(tiny_run / "results" / "datasets" / "ideal.tsv.gz").set_index("id")
+    assert ideal.loc["1HLX_A", "ss3"].count("H") >= 14
+    assert ideal.loc["2STR_A", "ss3"].count("E") >= 7 and ideal.loc["2STR_B", "ss3"].count("E") >= 7
+    assert all(0 <= float(v) <= 1 for v in ideal.loc["1HLX_A", "rsa"].split(","))
+    mine = read_table(tiny_run / "results" / "datasets" / "my_tsv.tsv.gz")
+    assert mine["id"].tolist() == ("my_" + cb513["id"]).tolist()
+    assert (mine["ss3"] == cb513["ss3"].to_numpy()).all()
+    html = (tiny_run / "results" / "report" / "index.html").read_text()
+    for name in ("my_tsv", "ideal"):
+        for model_name in MODELS:
+            path = tiny_run / "results" / "eval" / EXPERIMENT / model_name / name / "metrics.json"
+            assert json.loads(path.read_text())["n_residues"] > 0
+        assert name in html
