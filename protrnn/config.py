@@ -12,6 +12,10 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "config.schema.yaml"
 
 
+#: Model types with one output per protein (many-to-one); the others predict per residue.
+PER_PROTEIN_TYPES = ("rnn_attention", "cnn_rnn_pool", "rnn_last")
+
+
 class ConfigError(ValueError):
     """A configuration value is missing, misspelled or inconsistent."""
 
@@ -170,6 +174,12 @@ def _check_references(config: dict) -> None:
                 name in config["models"],
                 f"{where}.models: {name!r} is not in models ({', '.join(config['models'])})",
             )
+            model_type = config["models"][name]["type"]
+            _require(
+                (model_type in PER_PROTEIN_TYPES) == (task == "per_protein"),
+                f"{where}.models: {name!r} (type {model_type}) does not fit the {task} task of "
+                f"{train_ds!r}; per-protein types are {', '.join(PER_PROTEIN_TYPES)}",
+            )
         for name, test in exp["test_sets"].items():
             _require(
                 name not in test_names,
@@ -206,8 +216,10 @@ def _check_references(config: dict) -> None:
             f"({', '.join(trained)})",
         )
     for name, spec in config["models"].items():
-        if spec["type"] == "rnn":
-            _require("cell" in spec, f"config key models.{name}.cell: required for type rnn")
+        if spec["type"] in ("rnn", "rnn_last"):
+            _require(
+                "cell" in spec, f"config key models.{name}.cell: required for type {spec['type']}"
+            )
 
 
 def load_config(path: Path, overrides: dict | None = None) -> dict:

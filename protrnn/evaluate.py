@@ -269,6 +269,11 @@ def evaluate_model(
     encoded = features.load_encoded(encoded_path)
     if is_per_protein(encoded):
         return evaluate_protein_model(model_path, encoded_path, out_dir, device, encoded=encoded)
+    if (np.asarray(encoded.split) != "test").any():
+        # a dataset with its own held-out split: only its test proteins are scored
+        encoded = encoded.subset("test")
+        if len(encoded) == 0:
+            raise ValueError(f"{encoded_path}: no proteins with split 'test' to evaluate")
     selected = select_mask(encoded, mask)
     ids = [str(i) for i in encoded.ids]
     lengths = np.asarray(encoded.lengths, dtype=np.int64)

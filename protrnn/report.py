@@ -37,6 +37,12 @@ import seaborn as sns  # noqa: E402
 
 from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
 from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
+from protrnn.report_proteins import (  # noqa: E402
+    is_per_protein_published,
+    load_protein_predictions,
+    protein_report_sections,
+    split_eval_files,
+)
 
 #: Metrics with a 95% CI in metrics.json (``{key}_ci``) and in accuracy.tsv (percent).
 CI_METRICS = [
@@ -117,19 +123,18 @@ RUN_TIME_COLUMNS = [
 REDUNDANCY_COLUMNS = [
     "test_set",
     "model",
+    "metric",
     "n_proteins",
     "n_redundant",
-    "q8_all",
-    "q3_all",
-    "q8_nonredundant",
-    "q3_nonredundant",
+    "all",
+    "nonredundant",
 ]
 REDUNDANCY_CAPTION = (
     '<p class="caption">Test proteins with a significant MMseqs2 alignment (E-value at most '
     "{evalue:g}) of at least {identity:.0f}% sequence identity to a protein the models trained "
     "or early-stopped on are flagged redundant; accuracy is shown on all test proteins and on the "
-    "non-redundant ones only (residue-pooled, percent). A large gap means the test set rewards "
-    "memorised homologues.</p>"
+    "non-redundant ones only (Q8/Q3 residue-pooled, accuracy per protein; percent). A large gap "
+    "means the test set rewards memorised homologues.</p>"
 )
 #: Workflow order of the stages (first folder under benchmarks/); others follow by name.
 STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate", "report"]
@@ -137,7 +142,15 @@ STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate"
 PAIRED_KEYS = ("ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3")
 #: Significance level of the pairwise verdicts.
 ALPHA = 0.05
-HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_q8", "valid_q3", "seconds"]
+HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "seconds"]
+#: Validation metrics plotted per task (history.tsv columns and titles).
+HISTORY_METRICS = {
+    "per_residue": [("valid_q8", "validation Q8"), ("valid_q3", "validation Q3")],
+    "per_protein": [
+        ("valid_accuracy", "validation accuracy"),
+        ("valid_membrane_accuracy", "validation membrane accuracy"),
+    ],
+}
 OWN_SOURCE = "this workflow"
 
 CSS = """
@@ -341,46 +354,58 @@ def load_redundancy(paths: list[Path]) -> dict[str, pd.DataFrame]:
     }
 
 
-def _pooled(pred: dict, head: str, select: np.ndarray) -> float:
-    """Residue-pooled accuracy (percent) of the selected proteins."""
-    total = pred[f"total_{head}"][select].sum()
-    return 100 * pred[f"correct_{head}"][select].sum() / total if total else float("nan")
+def _pooled(correct: np.ndarray, total: np.ndarray, select: np.ndarray) -> float:
+    """Pooled accuracy (percent) of the selected proteins."""
+    n = total[select].sum()
+    return 100 * correct[select].sum() / n if n else float("nan")
+
+
+def _scored(pred: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(metric, correct, total) per protein: Q8/Q3 residue counts, or 0/1 per-protein accuracy."""
+    if "correct_ss8" in pred:
+        return [
+            ("Q8", pred["correct_ss8"], pred["total_ss8"]),
+            ("Q3", pred["correct_ss3"], pred["total_ss3"]),
+        ]
+    known = np.asarray(pred["true"]) >= 0
+    hit = (np.asarray(pred["predicted"]) == np.asarray(pred["true"])) & known
+    return [("accuracy", hit.astype(int), known.astype(int))]
 
 
 def redundancy_table(predictions: list[dict], flags: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Q8/Q3 per model and test set on all proteins and on the non-redundant ones."""
+    """Accuracy per model, test set and metric on all proteins and on the non-redundant ones."""
     rows = []
     for pred in predictions:
         table = flags.get(pred["test_set"])
-        if table is None or "correct_ss8" not in pred:
+        if table is None:
             continue
         redundant = set(table.loc[table["redundant"].astype(bool), "id"])
-        keep = np.array([i not in redundant for i in pred["ids"]])
+        keep = np.array([i not in redundant for i in pred["ids"]], dtype=bool)
         every = np.ones(len(keep), dtype=bool)
-        rows.append(
-            {
-                "test_set": pred["test_set"],
-                "model": pred["model"],
-                "n_proteins": len(keep),
-                "n_redundant": int((~keep).sum()),
-                "q8_all": _pooled(pred, "ss8", every),
-                "q3_all": _pooled(pred, "ss3", every),
-                "q8_nonredundant": _pooled(pred, "ss8", keep),
-                "q3_nonredundant": _pooled(pred, "ss3", keep),
-            }
-        )
+        for metric, correct, total in _scored(pred):
+            rows.append(
+                {
+                    "test_set": pred["test_set"],
+                    "model": pred["model"],
+                    "metric": metric,
+                    "n_proteins": len(keep),
+                    "n_redundant": int((~keep).sum()),
+                    "all": _pooled(correct, total, every),
+                    "nonredundant": _pooled(correct, total, keep),
+                }
+            )
     return pd.DataFrame(rows, columns=REDUNDANCY_COLUMNS)
 
 
 def redundancy_html(table: pd.DataFrame) -> str:
     head = (
-        "<tr><th>Test set</th><th>Model</th><th>Proteins</th><th>Redundant</th>"
-        "<th>Q8 all</th><th>Q3 all</th><th>Q8 non-redundant</th><th>Q3 non-redundant</th></tr>"
+        "<tr><th>Test set</th><th>Model</th><th>Metric</th><th>Proteins</th><th>Redundant</th>"
+        "<th>All proteins</th><th>Non-redundant only</th></tr>"
     )
     body = "".join(
-        f"<tr><td>{_e(r.test_set)}</td><td>{_e(r.model)}</td><td>{r.n_proteins}</td>"
-        f"<td>{r.n_redundant}</td><td>{_fmt(r.q8_all)}</td><td>{_fmt(r.q3_all)}</td>"
-        f"<td>{_fmt(r.q8_nonredundant)}</td><td>{_fmt(r.q3_nonredundant)}</td></tr>"
+        f"<tr><td>{_e(r.test_set)}</td><td>{_e(r.model)}</td><td>{_e(r.metric)}</td>"
+        f"<td>{r.n_proteins}</td><td>{r.n_redundant}</td><td>{_fmt(r.all)}</td>"
+        f"<td>{_fmt(r.nonredundant)}</td></tr>"
         for r in table.itertuples()
     )
     return f"<table>{head}{body}</table>"
@@ -545,8 +570,12 @@ def load_history(path: Path) -> pd.DataFrame:
     """Read a history.tsv and check its columns."""
     frame = pd.read_csv(path, sep="\t")
     missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: history lacks columns {missing}")
+    tasks = [t for t, cols in HISTORY_METRICS.items() if all(c in frame for c, _ in cols)]
+    if missing or not tasks:
+        raise ValueError(
+            f"{path}: history lacks columns {missing or 'valid_q8/valid_q3 or valid_accuracy'}"
+        )
+    frame.attrs["task"] = tasks[0]
     return frame
 
 
@@ -631,8 +660,11 @@ def plot_confusions(evals: list[dict], test_set: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_learning_curves(histories: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Loss (train solid, validation dashed) and validation Q8/Q3 against epoch per model."""
+def plot_learning_curves(
+    histories: dict[str, pd.DataFrame], path: Path, task: str = "per_residue"
+) -> Path:
+    """Loss (train solid, validation dashed) and validation metrics against epoch per model."""
+    (first, first_title), (second, second_title) = HISTORY_METRICS[task]
     frames = [h.assign(model=name) for name, h in histories.items()]
     data = pd.concat(frames, ignore_index=True)
     loss = data.melt(
@@ -647,12 +679,9 @@ def plot_learning_curves(histories: dict[str, pd.DataFrame], path: Path) -> Path
         data=loss, x="epoch", y="loss", hue="model", style="split", ax=axes[0], legend=False
     )
     axes[0].set_title("loss (solid: train, dashed: validation)")
-    for ax, col, title in (
-        (axes[1], "valid_q8", "validation Q8"),
-        (axes[2], "valid_q3", "validation Q3"),
-    ):
+    for ax, col, title in ((axes[1], first, first_title), (axes[2], second, second_title)):
         sns.lineplot(
-            data=data, x="epoch", y=col, hue="model", marker="o", ax=ax, legend=col == "valid_q3"
+            data=data, x="epoch", y=col, hue="model", marker="o", ax=ax, legend=col == second
         )
         ax.set_title(title)
         ax.set_ylabel(f"{title} (%)")
@@ -1068,6 +1097,7 @@ def build_report(
     benchmark_files: list[Path] | None = None,
     redundancy_files: list[Path] | None = None,
     redundancy_settings: dict | None = None,
+    parse_stats: dict[str, dict] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> Path:
@@ -1083,6 +1113,9 @@ def build_report(
     out_dir = Path(out_dir)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
+    eval_files, protein_files = split_eval_files([Path(p) for p in eval_files])
+    protein_published = [p for p in published if is_per_protein_published(p)]
+    published = [p for p in published if not is_per_protein_published(p)]
     evals = [load_metrics(Path(p)) for p in eval_files]
     profiles = own_profile_source(provenance)
     acc = accuracy_table(evals, published, profiles)
@@ -1091,11 +1124,19 @@ def build_report(
     calib = calibration_long(evals)
     if prediction_files is None:
         prediction_files = _default_predictions([Path(p) for p in eval_files])
+    residue_dirs = {Path(p).parent for p in eval_files}
+    prediction_files = [p for p in prediction_files if Path(p).parent in residue_dirs]
     predictions = [load_predictions(Path(p)) for p in prediction_files]
     pairwise = pairwise_table(evals, predictions, n_boot=n_boot, seed=seed)
     run_times = run_times_table([Path(p) for p in benchmark_files or []])
+    protein_predictions = [
+        load_protein_predictions(p.parent / "predictions.npz")
+        for p in protein_files
+        if (p.parent / "predictions.npz").exists()
+    ]
     redundancy = redundancy_table(
-        predictions, load_redundancy([Path(p) for p in redundancy_files or []])
+        predictions + protein_predictions,
+        load_redundancy([Path(p) for p in redundancy_files or []]),
     )
     _write_tsv(acc, out_dir / "accuracy.tsv")
     _write_tsv(per_class, out_dir / "per_class.tsv", "%.6g")
@@ -1208,20 +1249,35 @@ def build_report(
         )
         sections.append(("redundancy", "Redundancy check", caption + redundancy_html(redundancy)))
 
+    proteins = protein_report_sections(
+        protein_files,
+        out_dir,
+        published=protein_published,
+        profiles=profiles,
+        parse_stats=parse_stats,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    sections.extend(proteins.sections)
+
     if history_files:
         histories = {m: load_history(Path(p)) for m, p in history_files.items()}
-        lc_path = plot_learning_curves(histories, fig_dir / "learning_curves.png")
-        sections.append(
-            (
-                "training",
-                "Learning curves",
+        curves = []
+        for task, label in (("per_residue", "Q8/Q3"), ("per_protein", "accuracy")):
+            group = {m: h for m, h in histories.items() if h.attrs["task"] == task}
+            if not group:
+                continue
+            suffix = "" if task == "per_residue" else "_per_protein"
+            lc_path = plot_learning_curves(group, fig_dir / f"learning_curves{suffix}.png", task)
+            curves.append(
                 _img(
                     lc_path,
-                    "Per-epoch training and validation loss and validation Q8/Q3 (validation "
-                    "split from the training data; test sets are never used during training).",
-                ),
+                    f"Per-epoch training and validation loss and validation {label} of the "
+                    f"{task.replace('_', '-')} models (validation split from the training data; "
+                    "test sets are never used during training).",
+                )
             )
-        )
+        sections.append(("training", "Learning curves", "".join(curves)))
 
     if not run_times.empty:
         sections.append(
@@ -1240,5 +1296,6 @@ def build_report(
         )
     )
     index = out_dir / "index.html"
-    atomic_write_text(index, _page("protrnn: protein secondary structure prediction", sections))
+    title = "protrnn: secondary structure and localization from sequence"
+    atomic_write_text(index, _page(title, sections))
     return index

@@ -16,6 +16,11 @@ rule report:
         ],
         database=DATABASE_DIR,
         redundancy=redundancy_targets(),
+        parse_stats=[
+            f"results/datasets/{ds}.json"
+            for ds in used_datasets()
+            if config["datasets"][ds]["task"] == "per_protein"
+        ],
     output:
         html=report(
             "results/report/index.html",

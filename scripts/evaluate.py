@@ -20,10 +20,20 @@ metrics = evaluate_model(
     mask=smk.params.mask,
     device="cpu",
 )
-log.info(
-    "%s on %s: Q8 %.4f Q3 %.4f",
-    smk.wildcards.model,
-    smk.wildcards.testset,
-    metrics["q8"],
-    metrics["q3"],
-)
+if metrics.get("task") == "per_protein":
+    log.info(
+        "%s on %s: accuracy %.4f MCC %.4f (%d proteins)",
+        smk.wildcards.model,
+        smk.wildcards.testset,
+        metrics["accuracy"],
+        metrics["mcc"],
+        metrics["n_proteins"],
+    )
+else:
+    log.info(
+        "%s on %s: Q8 %.4f Q3 %.4f",
+        smk.wildcards.model,
+        smk.wildcards.testset,
+        metrics["q8"],
+        metrics["q3"],
+    )

@@ -1,5 +1,6 @@
 """Rule report: the comparison page results/report/index.html, TSV tables and figures."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,5 +40,9 @@ out = build_report(
     benchmark_files=[Path(p) for p in smk.params.benchmarks if Path(p).exists()],
     redundancy_files=[Path(p) for p in smk.input.redundancy],
     redundancy_settings=dict(smk.params.redundancy),
+    parse_stats={
+        Path(p).name.removesuffix(".json"): json.loads(Path(p).read_text())
+        for p in smk.input.parse_stats
+    },
 )
 log.info("report written: %s", out)

@@ -61,7 +61,19 @@ def test_accuracy_with_and_without_redundant_proteins():
     import pandas as pd
 
     flags = {"ts": pd.DataFrame({"id": ["a", "b"], "redundant": [True, False]})}
-    row = redundancy_table([pred], flags).iloc[0]
-    assert row["n_redundant"] == 1 and row["n_proteins"] == 2
-    assert row["q8_all"] == pytest.approx(60.0) and row["q8_nonredundant"] == pytest.approx(20.0)
-    assert row["q3_all"] == pytest.approx(80.0) and row["q3_nonredundant"] == pytest.approx(60.0)
+    rows = redundancy_table([pred], flags).set_index("metric")
+    assert rows["n_redundant"].tolist() == [1, 1] and rows["n_proteins"].tolist() == [2, 2]
+    assert rows.loc["Q8", "all"] == pytest.approx(60.0)
+    assert rows.loc["Q8", "nonredundant"] == pytest.approx(20.0)
+    assert rows.loc["Q3", "all"] == pytest.approx(80.0)
+    assert rows.loc["Q3", "nonredundant"] == pytest.approx(60.0)
+    proteins = {
+        "model": "p",
+        "test_set": "ts",
+        "ids": np.array(["a", "b", "c"]),
+        "true": np.array([1, 2, -1]),
+        "predicted": np.array([1, 0, 0]),
+    }
+    row = redundancy_table([proteins], flags).iloc[0]
+    assert row["metric"] == "accuracy" and row["all"] == pytest.approx(50.0)
+    assert row["nonredundant"] == pytest.approx(0.0)

@@ -70,6 +70,30 @@ def test_report_has_q8_q3_for_every_model_and_test_set(tiny_run: Path):
     assert 'src="http' not in html and 'href="http' not in html.replace('href="https://doi', "")
 
 
+def test_localization_trained_and_reported_beside_secondary_structure(tiny_run: Path):
+    for model in ("deeploc", "bilstm_last"):
+        for test_set in ("deeploc2_holdout", "deeploc1_test"):
+            path = tiny_run / "results" / "eval" / "localization" / model / test_set
+            metrics = json.loads((path / "metrics.json").read_text())
+            assert metrics["task"] == "per_protein" and 0.0 <= metrics["accuracy"] <= 1.0
+            assert metrics["n_proteins"] > 0 and len(metrics["classes"]) == 10
+    # the held-out partition is scored, never the training partitions
+    held_out = json.loads(
+        (tiny_run / "results" / "eval" / "localization" / "deeploc" / "deeploc2_holdout")
+        .joinpath("metrics.json")
+        .read_text()
+    )
+    table = read_table(tiny_run / "results" / "datasets" / "deeploc2.tsv.gz")
+    assert held_out["n_proteins"] == int((table["split"] == "test").sum())
+    stats = json.loads((tiny_run / "results" / "datasets" / "deeploc1_test.json").read_text())
+    assert stats["dropped"]["in_exclude_accession"] > 2000
+    html = (tiny_run / "results" / "report" / "index.html").read_text()
+    assert "Localization (per protein)" in html and "DeepLoc 1.0" in html
+    assert "Accuracy" in html and "cb513" in html
+    curves = tiny_run / "results" / "report" / "figures" / "learning_curves_per_protein.png"
+    assert curves.stat().st_size > 0
+
+
 def test_downloads_verified_and_profiles_have_provenance(tiny_run: Path):
     downloads = tiny_run / "resources" / "downloads"
     assert (downloads / "netsurfp2_cb513_csv").stat().st_size > 0
