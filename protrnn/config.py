@@ -111,6 +111,13 @@ def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     return config
 
 
+def _preset_validator() -> jsonschema.Draft7Validator:
+    schema = load_schema()
+    return jsonschema.Draft7Validator(
+        {**schema["definitions"]["preset"], "definitions": schema["definitions"]}
+    )
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
@@ -168,6 +175,17 @@ def _check_references(config: dict) -> None:
             train_ds in config["datasets"],
             f"{where}.train_dataset: {train_ds!r} is not in datasets",
         )
+        for preset_name, overrides in (exp.get("presets") or {}).items():
+            _require(
+                preset_name in config["presets"],
+                f"{where}.presets.{preset_name}: not a preset ({', '.join(config['presets'])})",
+            )
+            merged = {**config["presets"][preset_name], **(overrides or {})}
+            errors = list(_preset_validator().iter_errors(merged))
+            _require(
+                not errors,
+                f"{where}.presets.{preset_name}: {errors[0].message if errors else ''}",
+            )
         task = config["datasets"][train_ds]["task"]
         for name in exp["models"]:
             _require(
@@ -256,5 +274,11 @@ def experiment_task(config: dict, experiment: str) -> str:
     return config["datasets"][config["experiments"][experiment]["train_dataset"]]["task"]
 
 
-def active_preset(config: dict) -> dict:
-    return dict(config["presets"][config["train"]["preset"]])
+def active_preset(config: dict, experiment: str | None = None) -> dict:
+    """The selected preset, with the experiment's overrides for it (``experiments.X.presets``)."""
+    name = config["train"]["preset"]
+    preset = dict(config["presets"][name])
+    if experiment is not None:
+        overrides = (config["experiments"][experiment].get("presets") or {}).get(name) or {}
+        preset.update(overrides)
+    return preset

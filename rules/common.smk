@@ -114,11 +114,21 @@ def dataset_max_proteins(dataset):
     return config["datasets"][dataset].get("max_proteins")
 
 
+def experiment_preset(name):
+    """The preset with the experiment's overrides (experiments.<name>.presets.<preset>)."""
+    return active_preset(config, name)
+
+
 def dataset_max_train_proteins(dataset):
     """The preset's cap on train + valid proteins, for training datasets only."""
-    if dataset in train_datasets():
-        return PRESET.get("max_train_proteins")
-    return None
+    caps = [
+        experiment_preset(e).get("max_train_proteins")
+        for e in EXPERIMENTS
+        if train_dataset(e) == dataset
+    ]
+    if not caps or None in caps:
+        return None
+    return max(caps)
 
 
 def dataset_shards(dataset):

@@ -28,7 +28,7 @@ rule train:
         gpu=train_resources_gpu(),
     params:
         spec=lambda wildcards: model_spec(config, wildcards.model),
-        preset=PRESET,
+        preset=lambda wildcards: experiment_preset(wildcards.experiment),
         seed=config["train"]["seed"],
     script:
         "../scripts/train.py"

@@ -128,3 +128,25 @@ def test_model_spec_follows_preset_size():
     full = model_spec(config, "cnn_bigru")
     assert full["hidden"] == 300 and full["layers"] == 3 and full["fc"] == [300, 300]
     assert "full" not in full and "small" not in full
+
+
+def test_experiment_preset_overrides():
+    from protrnn.config import active_preset
+
+    config = load_config(CONFIG)
+    assert active_preset(config, "localization")["max_train_proteins"] == 2500
+    assert active_preset(config, "secondary_structure")["max_train_proteins"] == 5000
+    bad = base()
+    bad["experiments"]["localization"]["presets"] = {"cpu": {"epochz": 3}}
+    with pytest.raises(ConfigError, match=r"localization\.presets\.cpu: .*'epochz'"):
+        validate_config(bad)
+    bad["experiments"]["localization"]["presets"] = {"tpu": {"epochs": 3}}
+    with pytest.raises(ConfigError, match=r"localization\.presets\.tpu: not a preset"):
+        validate_config(bad)
+
+
+def test_model_type_must_fit_the_task():
+    config = base()
+    config["experiments"]["localization"]["models"] = ["bigru"]
+    with pytest.raises(ConfigError, match=r"'bigru' \(type rnn\) does not fit the per_protein"):
+        validate_config(config)
