@@ -295,3 +295,31 @@ def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path
             path = tiny_run / "results" / "eval" / EXPERIMENT / model_name / name / "metrics.json"
             assert json.loads(path.read_text())["n_residues"] > 0
         assert name in html
+
+
+@pytest.mark.parametrize("backend", ["psiblast", "jackhmmer"])
+def test_other_profile_backends_through_the_workflow(
+    tiny_run: Path, mirror_server: str, tmp_path: Path, backend: str
+):
+    """psiblast (BLAST+) and jackhmmer (pyhmmer) build their database and profiles from config."""
+    if backend == "psiblast" and shutil.which("psiblast") is None:
+        pytest.skip("psiblast not installed (apt-get install ncbi-blast+)")
+    pytest.importorskip("pyhmmer")
+    work = tmp_path / backend
+    (work / "resources").mkdir(parents=True)
+    shutil.copytree(tiny_run / "resources" / "downloads", work / "resources" / "downloads")
+    chosen = tmp_path / "backend.yaml"
+    chosen.write_text(f"profiles:\n  backend: {backend}\n")
+    target = "results/profiles/casp12/shard0.npz"
+    run = snakemake(work, mirror_server, target, configfiles=(chosen,))
+    assert run.returncode == 0, run.stderr[-3000:]
+    provenance = json.loads((work / target).with_suffix(".json").read_text())
+    assert provenance["backend"] == backend and provenance["version"]
+    assert (work / "resources" / "profile_db" / "tiny" / backend / "db.json").is_file()
+    table = read_table(work / "results" / "datasets" / "casp12.tsv.gz")
+    shard = int(provenance["stats"]["n_queries"])
+    with np.load(work / target) as profiles, np.load(tiny_run / target) as mmseqs2:
+        assert len(profiles.files) == shard == len(mmseqs2.files)
+        lengths = {sequence_hash(s): len(s) for s in table["sequence"]}
+        for key in profiles.files:
+            assert profiles[key].shape == (lengths[key], 20) == mmseqs2[key].shape

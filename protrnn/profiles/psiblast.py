@@ -1,0 +1,344 @@
+"""PSI-BLAST profiles (NCBI BLAST+, PSIPRED's recipe) with identical copies of the query excluded.
+
+Database (:func:`build_database`): the sources concatenated and normalised
+(:func:`protrnn.alphabet.normalize_sequence`: upper case, U->C, O->K, other letters -> X), each
+sequence named ``lcl|s{key}`` (key = 0..N-1 in input order; the explicit local-id prefix stops
+BLAST from reading ids as accessions), ``makeblastdb -dbtype prot -parse_seqids
+-blastdb_version 5`` at ``{out_dir}/db``, plus ``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the
+raw sequence, the same hashes as :func:`protrnn.profiles.database.build_database`) and, written
+last, ``db.json``.
+
+Search: one ``psiblast`` process per query (``-num_threads 1``), ``threads`` of them side by side:
+``-num_iterations 3 -inclusion_ethresh 0.001`` (PSIPRED), ASCII PSSM from ``-out_ascii_pssm``.
+
+- Self-hits: the database entries identical to the query (same sequence hash) go to
+  ``-negative_seqidlist``: BLAST skips them in every iteration *and* computes the database length
+  and the effective search space without them (BLAST+ >= 2.10 with v5 databases), so E-values,
+  hits and the PSSM are exactly those of a database that never held the query (tested).
+- ``pssm_after_last_round`` (default true) adds ``-save_pssm_after_last_round``: the PSSM then
+  holds the hits of all 3 rounds like the mmseqs2 and jackhmmer backends; false writes what
+  PSIPRED's ``runpsipred`` gets (the PSSM that the last round searched with).
+- No homologue: psiblast writes no PSSM (no hit at all) or one whose "weighted observed
+  percentages" are all zero (hits, none included); both give exactly
+  :func:`protrnn.profiles.blosum.blosum_profile` (psiblast's own no-hit PSSM differs from
+  BLOSUM62 in a few entries).
+
+Output: per query an L x 20 float32 PSSM, psiblast's integer scores (half-bit log-odds, the
+unit of BLOSUM62), columns mapped by the letters of the PSSM header onto BLAST's
+``ARNDCQEGHILKMFPSTWYV`` (they already are in that order).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from protrnn.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
+from protrnn.fileio import atomic_write_text
+from protrnn.profiles.blosum import blosum_profile
+from protrnn.profiles.database import read_db_hashes
+from protrnn.profiles.jackhmmer import write_fasta_database
+
+TOOL = "psiblast"
+ENV_BINARY = "PROTRNN_PSIBLAST"
+DB_NAME = "db"
+
+#: Defaults: PSIPRED's recipe (3 iterations, inclusion E-value 0.001), BLAST+'s other defaults.
+DEFAULT_PARAMS: dict = {
+    "num_iterations": 3,  # psiblast -num_iterations (stops earlier when converged)
+    "inclusion_ethresh": 1e-3,  # E-value for inclusion in the PSSM (PSIPRED: 0.001)
+    "evalue": 10.0,  # reporting E-value (-evalue; BLAST's default)
+    "max_target_seqs": 500,  # aligned sequences kept per round (-max_target_seqs; default)
+    "comp_based_stats": "2",  # -comp_based_stats (psiblast's default; later rounds use 1)
+    "pssm_after_last_round": True,  # -save_pssm_after_last_round (see the module doc)
+}
+_COMP_BASED_STATS = {"0", "1", "2", "3", "D", "d", "F", "f", "T", "t"}
+
+
+def check_params(params: dict) -> dict:
+    """Merge ``params`` over :data:`DEFAULT_PARAMS`; reject unknown keys and bad values."""
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ValueError(
+            f"unknown psiblast profile parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}"
+        )
+    merged = {**DEFAULT_PARAMS, **params}
+    for key in ("num_iterations", "max_target_seqs"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
+    for key in ("inclusion_ethresh", "evalue"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(f"{key} must be a number > 0, got {value!r}")
+        merged[key] = float(value)
+    merged["comp_based_stats"] = str(merged["comp_based_stats"])
+    if merged["comp_based_stats"] not in _COMP_BASED_STATS:
+        raise ValueError(
+            f"comp_based_stats must be one of {sorted(_COMP_BASED_STATS)}, "
+            f"got {merged['comp_based_stats']!r}"
+        )
+    if not isinstance(merged["pssm_after_last_round"], bool):
+        raise ValueError(
+            f"pssm_after_last_round must be true or false, got {merged['pssm_after_last_round']!r}"
+        )
+    return merged
+
+
+# --- binaries -------------------------------------------------------------------------------
+
+
+def find_blast() -> tuple[str, str]:
+    """Paths of (psiblast, makeblastdb): $PROTRNN_PSIBLAST (makeblastdb next to it) or PATH."""
+    from_env = os.environ.get(ENV_BINARY)
+    if from_env:
+        psiblast = shutil.which(from_env)
+        if psiblast is None:
+            raise FileNotFoundError(f"${ENV_BINARY}={from_env!r} is not an executable file")
+        sibling = Path(psiblast).with_name("makeblastdb")
+        makeblastdb = str(sibling) if os.access(sibling, os.X_OK) else shutil.which("makeblastdb")
+    else:
+        psiblast, makeblastdb = shutil.which("psiblast"), shutil.which("makeblastdb")
+    if psiblast is None or makeblastdb is None:
+        raise FileNotFoundError(
+            "NCBI BLAST+ not found (psiblast and makeblastdb): install it (apt-get install "
+            f"ncbi-blast+, or conda's bioconda::blast) or set ${ENV_BINARY} to psiblast's path"
+        )
+    return psiblast, makeblastdb
+
+
+#: psiblast's error for a query without statistics (e.g. all X): no search, so no homologue.
+_NO_STATISTICS = "Could not calculate ungapped Karlin-Altschul parameters"
+
+
+def _run(
+    cmd: list[str], cwd: Path | None = None, tolerate: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run a BLAST+ program; RuntimeError with the output tail when it fails (unless its output
+    holds ``tolerate``)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, check=False)
+    if proc.returncode != 0 and not (tolerate and tolerate in proc.stdout + proc.stderr):
+        tail = (proc.stdout + proc.stderr)[-3000:]
+        raise RuntimeError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}): {cmd}\n{tail}")
+    return proc
+
+
+def blast_version(binary: str) -> str:
+    """``2.12.0+`` from ``psiblast -version`` (first line ``psiblast: 2.12.0+``)."""
+    first = _run([binary, "-version"]).stdout.strip().splitlines()[0]
+    return first.split(":", 1)[1].strip() if ":" in first else first
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def build_database(fasta_paths: list[Path], out_dir: Path, threads: int) -> dict:
+    """Build the BLAST database ``out_dir/db`` (+ ``db.hashes.tsv``, then ``db.json``); return its
+    description. ``threads`` is unused (makeblastdb runs on one core)."""
+    del threads
+    psiblast, makeblastdb = find_blast()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".build_", dir=out_dir) as tmp:
+        staging = Path(tmp)
+        fasta, hashes = staging / "input.fasta", staging / "hashes.tsv"
+        info = write_fasta_database(
+            fasta_paths, fasta, hashes, lambda key, _digest: f"lcl|s{key}", staging
+        )
+        # relative names and cwd: BLAST splits -db/-out at spaces
+        _run(
+            [makeblastdb, "-in", fasta.name, "-dbtype", "prot", "-parse_seqids",
+             "-blastdb_version", "5", "-title", "protrnn", "-out", DB_NAME],
+            cwd=staging,
+        )  # fmt: skip
+        fasta.unlink()
+        for produced in sorted(staging.glob(f"{DB_NAME}.*")):
+            os.replace(produced, out_dir / produced.name)
+        os.replace(hashes, out_dir / f"{DB_NAME}.hashes.tsv")
+    info = {"tool": TOOL, "version": blast_version(psiblast), **info}
+    atomic_write_text(out_dir / f"{DB_NAME}.json", json.dumps(info, indent=2) + "\n")
+    return info
+
+
+# --- ASCII PSSM and hit table ---------------------------------------------------------------
+
+_ROW = re.compile(r"^\s*\d+\s+\S\s")
+
+
+def parse_ascii_pssm(text: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """(scores L x 20 float32 in BLAST order, weighted observed percentages L x 20, residues).
+
+    Columns are mapped by the letters of the header line (the first 20 are the scores)."""
+    lines = text.splitlines()
+    header = next((i for i, line in enumerate(lines) if len(line.split()) == 2 * N_AA), None)
+    if header is None:
+        raise ValueError("ASCII PSSM without its column header (40 residue letters)")
+    letters = lines[header].split()[:N_AA]
+    if sorted(letters) != sorted(AMINO_ACIDS) or letters != lines[header].split()[N_AA:]:
+        raise ValueError(f"ASCII PSSM header has unexpected letters: {lines[header]!r}")
+    order = [letters.index(a) for a in AMINO_ACIDS]
+    scores, observed, residues = [], [], []
+    for line in lines[header + 1 :]:
+        if not _ROW.match(line):
+            if scores:
+                break
+            continue
+        fields = line.split()
+        if len(fields) < 2 + 2 * N_AA or int(fields[0]) != len(scores) + 1:
+            raise ValueError(f"ASCII PSSM row {len(scores) + 1} is malformed: {line!r}")
+        residues.append(fields[1])
+        scores.append([int(v) for v in fields[2 : 2 + N_AA]])
+        observed.append([int(v) for v in fields[2 + N_AA : 2 + 2 * N_AA]])
+    score_array = np.array(scores, dtype=np.float32).reshape(-1, N_AA)[:, order]
+    observed_array = np.array(observed, dtype=np.float32).reshape(-1, N_AA)[:, order]
+    return score_array, observed_array, "".join(residues)
+
+
+def parse_hit_table(text: str, inclusion: float) -> list[set[str]]:
+    """Per round, the subject ids with E-value <= ``inclusion`` (``-outfmt '7 sseqid evalue'``)."""
+    rounds: list[set[str]] = []
+    for line in text.splitlines():
+        if line.startswith("# Iteration:"):
+            rounds.append(set())
+        elif rounds and not line.startswith("#"):
+            fields = line.split("\t")  # also skips psiblast's "Search has CONVERGED!" line
+            if len(fields) >= 2 and float(fields[1]) <= inclusion:
+                rounds[-1].add(fields[0])
+    return rounds
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+class _Query:
+    """One psiblast run: its files in a private folder named after an internal id."""
+
+    def __init__(self, tmp: Path, ident: str, sequence: str, negative: list[int]) -> None:
+        self.dir = tmp / ident
+        self.dir.mkdir()
+        self.ident = ident
+        self.sequence = normalize_sequence(sequence)
+        self.negative = negative
+
+    def command(self, psiblast: str, p: dict) -> list[str]:
+        (self.dir / "query.fasta").write_text(f">{self.ident}\n{self.sequence}\n")
+        cmd = [
+            psiblast, "-query", str(self.dir / "query.fasta"), "-db", DB_NAME,
+            "-num_iterations", str(p["num_iterations"]),
+            "-inclusion_ethresh", repr(p["inclusion_ethresh"]), "-evalue", repr(p["evalue"]),
+            "-max_target_seqs", str(p["max_target_seqs"]),
+            "-comp_based_stats", p["comp_based_stats"], "-num_threads", "1",
+            "-outfmt", "7 sseqid evalue", "-out", str(self.dir / "hits.tsv"),
+            "-out_ascii_pssm", str(self.dir / "pssm.txt"),
+        ]  # fmt: skip
+        if p["pssm_after_last_round"]:
+            cmd.append("-save_pssm_after_last_round")
+        if self.negative:
+            ids = "".join(f"lcl|s{key}\n" for key in self.negative)
+            (self.dir / "self.ids").write_text(ids)
+            cmd += ["-negative_seqidlist", str(self.dir / "self.ids")]
+        return cmd
+
+    def result(self, inclusion: float) -> tuple[np.ndarray | None, list[set[str]]]:
+        """(PSSM, or None when no homologue was included; included subjects per round)."""
+        hits_path, pssm_path = self.dir / "hits.tsv", self.dir / "pssm.txt"
+        rounds = parse_hit_table(hits_path.read_text(), inclusion) if hits_path.is_file() else []
+        if not pssm_path.is_file():
+            return None, rounds
+        scores, observed, residues = parse_ascii_pssm(pssm_path.read_text())
+        if len(scores) != len(self.sequence) or residues != self.sequence:
+            raise RuntimeError(
+                f"psiblast PSSM of query {self.ident} has {len(scores)} rows / residues "
+                f"{residues[:30]!r}... for {len(self.sequence)} residues {self.sequence[:30]!r}..."
+            )
+        if not observed.any():
+            return None, rounds
+        return scores, rounds
+
+
+def search_profiles(
+    queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
+) -> tuple[dict[str, np.ndarray], dict]:
+    """PSI-BLAST profiles of ``queries`` (key -> sequence) against the database in ``db_dir``.
+
+    Returns key -> L x 20 float32 PSSM (BLAST column order, half-bit log-odds; BLOSUM62 rows when
+    no homologue was included) and a stats dict. Temporary files go to a fresh folder under
+    ``workdir`` (removed at the end); query keys never reach a command line or a file name.
+    """
+    t0 = time.perf_counter()
+    p = check_params(dict(params))
+    db_dir = Path(db_dir).resolve()
+    if not (db_dir / f"{DB_NAME}.json").is_file():
+        raise FileNotFoundError(f"BLAST database {db_dir} not found ({DB_NAME}.json)")
+    psiblast, _ = find_blast()
+    version = blast_version(psiblast)
+    db_hashes = read_db_hashes(db_dir / DB_NAME)
+    names = list(queries)
+    searchable = {i: queries[name] for i, name in enumerate(names) if queries[name]}
+    pssms: dict[int, np.ndarray] = {}
+    rounds: dict[int, list[set[str]]] = {}
+    n_self_in_db = 0
+    if searchable:
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="psiblast_", dir=workdir)).resolve()
+        jobs = {
+            i: _Query(tmp, f"q{i}", seq, db_hashes.get(sequence_hash(seq), []))
+            for i, seq in searchable.items()
+        }
+        n_self_in_db = sum(1 for job in jobs.values() if job.negative)
+
+        def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[set[str]]]]:
+            # cwd + relative -db: BLAST splits -db at spaces
+            _run(jobs[i].command(psiblast, p), cwd=db_dir, tolerate=_NO_STATISTICS)
+            result = jobs[i].result(p["inclusion_ethresh"])
+            shutil.rmtree(jobs[i].dir, ignore_errors=True)
+            return i, result
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(int(threads), len(jobs)))) as pool:
+                for i, (pssm, included) in pool.map(run, jobs):
+                    rounds[i] = included
+                    if pssm is not None:
+                        pssms[i] = pssm
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    profiles = {}
+    for i, name in enumerate(names):
+        profiles[name] = pssms[i] if i in pssms else blosum_profile(queries[name])
+        if profiles[name].shape != (len(queries[name]), N_AA):
+            raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
+    # hits per query: sequences included in the last round (0 when no profile was made)
+    hits = [len(rounds[i][-1]) if i in pssms and rounds[i] else 0 for i in searchable]
+    n_rounds = max((len(r) for r in rounds.values()), default=0)
+    per_iteration = []
+    for k in range(n_rounds):
+        per_iteration.append(
+            sum(len(r[k] - set().union(*r[:k])) for r in rounds.values() if k < len(r))
+        )
+    stats = {
+        "n_queries": len(names),
+        "n_no_hits": len(names) - len(pssms),
+        "n_empty": len(names) - len(searchable),
+        "n_self_in_db": n_self_in_db,
+        "mean_hits_per_query": round(float(np.mean(hits)), 2) if hits else 0.0,
+        "median_hits_per_query": float(np.median(hits)) if hits else 0.0,
+        "hits_per_iteration": per_iteration,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "params": p,
+        "unit": "half-bit log-odds",
+        "column_order": AMINO_ACIDS,
+        "tool": TOOL,
+        "version": version,
+        "threads": int(threads),
+    }
+    return profiles, stats
