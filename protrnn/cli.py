@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
         help="predict 8- and 3-state secondary structure of the proteins in a FASTA file",
-        description="Build MMseqs2 profiles (as for training) and predict with a trained model. "
+        description="Build profiles (backend and parameters from --config, as for training) and "
+        "predict with a trained model. "
         "Writes OUT/predictions.fasta, OUT/ss2/*.ss2 (PSIPRED format) and *.ss8, OUT/ids.tsv.",
     )
     p.add_argument("--fasta", required=True, type=Path, help="query FASTA (plain or gzip)")
@@ -36,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
         "--database",
         required=True,
         type=Path,
-        help="MMseqs2 database prefix of the training profiles (or the folder holding 'db')",
+        help="database of the training profiles: the folder rule profile_database built "
+        "(resources/profile_db/<database>/<backend>), or an MMseqs2 prefix",
     )
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--threads", type=int, default=1, help="threads for MMseqs2 and torch")
@@ -57,8 +59,8 @@ def _one_line(err: BaseException) -> str:
     return text or type(err).__name__
 
 
-def search_params_from_config(path: Path) -> dict:
-    """The validated ``profiles.mmseqs2`` section (defaults filled in) of the config at ``path``."""
+def search_params_from_config(path: Path) -> tuple[str, dict]:
+    """The backend and its validated ``profiles.{backend}`` section of the config at ``path``."""
     import yaml
 
     from protrnn.config import load_config
@@ -73,9 +75,7 @@ def search_params_from_config(path: Path) -> dict:
     except yaml.YAMLError as err:
         raise ValueError(f"config file {path} is not valid YAML: {err}") from None
     backend = config["profiles"]["backend"]
-    if backend != "mmseqs2":
-        raise ValueError(f"config key profiles.backend: {backend!r} is not supported here")
-    return dict(config["profiles"].get("mmseqs2") or {})
+    return backend, dict(config["profiles"].get(backend) or {})
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -85,7 +85,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    params = search_params_from_config(args.config)
+    backend, params = search_params_from_config(args.config)
     torch.set_num_threads(args.threads)
     summary = predict_fasta(
         args.fasta,
@@ -95,6 +95,7 @@ def _predict(args: argparse.Namespace) -> int:
         args.out,
         threads=args.threads,
         device=args.device,
+        backend=backend,
     )
     print(
         f"protrnn: predicted {summary['n_proteins']} proteins ({summary['n_residues']} residues; "

@@ -255,34 +255,66 @@ def predict_fasta(
     *,
     device: str = "cpu",
     max_residues: int = MAX_RESIDUES_PER_BATCH,
+    backend: str = "mmseqs2",
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> dict:
     """Predict every protein of ``fasta`` with the model at ``model_path``; write ``out_dir``.
 
     ``database_prefix``: the MMseqs2 DB (prefix or its folder) the model's training profiles came
-    from; ``search_params``: the config's ``profiles.mmseqs2`` section (same as training);
-    ``mmseqs``: the binary (default :func:`protrnn.profiles.database.find_mmseqs`). Inputs are
+    from (for ``backend`` psiblast or jackhmmer: the folder rule profile_database built);
+    ``search_params``: the config's ``profiles.{backend}`` section (same as training);
+    ``mmseqs``: the binary (default :func:`protrnn.profiles.database.find_mmseqs`);
+    ``cache_dir``: the workflow's profile cache, reused and filled (None: no cache). Inputs are
     checked (FASTA, model, database) before the search starts. Returns the summary (also written
     to ``summary.json``).
     """
     from protrnn.features import encode_dataset, load_encoded
+    from protrnn.profiles.backends import get_backend
+    from protrnn.profiles.cache import ProfileCache
     from protrnn.profiles.database import find_mmseqs, mmseqs_version
-    from protrnn.profiles.mmseqs2 import search_profiles
 
     t0 = time.perf_counter()
     fasta, model_path, out_dir = Path(fasta), Path(model_path), Path(out_dir)
     records = read_query_fasta(fasta)
     model = _load_model(model_path, device)
-    db_prefix = resolve_database(database_prefix)
-    mmseqs = mmseqs or find_mmseqs()
+    engine = get_backend(backend)
+    params = engine.check_params(dict(search_params))
+    if backend == "mmseqs2":
+        db_prefix = resolve_database(database_prefix)
+        db_dir = db_prefix.parent
+        mmseqs = mmseqs or find_mmseqs()
+        tool_version = mmseqs_version(mmseqs)
+    else:
+        db_dir = Path(database_prefix)
+        db_dir = db_dir if db_dir.is_dir() else db_dir.parent
+        if not (db_dir / "db.json").is_file():
+            raise FileNotFoundError(
+                f"profile database {database_prefix} not found: give the folder rule "
+                f"profile_database built for {backend} (e.g. resources/profile_db/seqdb/{backend})"
+            )
+        db_prefix = db_dir / "db"
+        tool_version = None
     ids = [pid for pid, _ in records]
     names = safe_ids(ids)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     queries = {sequence_hash(seq): seq for _, seq in records}
+    cache = None
+    if cache_dir is not None:
+        checksum = json.loads((db_dir / "db.json").read_text())["checksum"]
+        cache = ProfileCache(cache_dir, checksum, backend, params)
+    todo = cache.missing(queries) if cache else list(queries)
+    stats: dict = {"n_no_hits": 0}
     with tempfile.TemporaryDirectory(prefix=".predict_work_", dir=out_dir) as work:
-        profiles, stats = search_profiles(
-            queries, db_prefix, dict(search_params), threads, Path(work), mmseqs
-        )
+        if todo:
+            found, stats = engine.search_profiles(
+                {k: queries[k] for k in todo}, db_dir, params, threads, Path(work)
+            )
+            if cache:
+                cache.put_many(found)
+    profiles = {k: (cache.get(k, len(seq)) if cache else found[k]) for k, seq in queries.items()}
+    stats = {**stats, "n_from_cache": len(queries) - len(todo), "n_searched": len(todo)}
+    tool_version = tool_version or stats.get("version")
     t_search = time.perf_counter()
 
     table = pd.DataFrame({"id": ids, "sequence": [s for _, s in records], "split": "test"})
@@ -312,8 +344,8 @@ def predict_fasta(
         "device": device,
         "database": str(db_prefix),
         "database_info": _database_info(db_prefix),
-        "backend": "mmseqs2",
-        "mmseqs_version": mmseqs_version(mmseqs),
+        "backend": backend,
+        "tool_version": tool_version,
         "profile_stats": stats,
         "pssm_scaling": encoded.scaling,
         "max_residues_per_batch": max_residues,

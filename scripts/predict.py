@@ -12,8 +12,6 @@ from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-if smk.params.backend != "mmseqs2":
-    raise ValueError(f"rule predict supports the mmseqs2 backend only, not {smk.params.backend!r}")
 out_dir = Path(smk.output.predictions).parent
 if Path(smk.output.ss2) != out_dir / "ss2":
     raise ValueError(f"output ss2 must be {out_dir / 'ss2'}, got {smk.output.ss2}")
@@ -21,11 +19,13 @@ torch.set_num_threads(smk.threads)
 summary = predict_fasta(
     fasta=Path(smk.input.fasta),
     model_path=Path(smk.input.model),
-    database_prefix=Path(smk.input.database) / "db",
+    database_prefix=Path(smk.input.database),
     search_params=dict(smk.params.settings),
     out_dir=out_dir,
     threads=smk.threads,
     device="cpu",
+    backend=smk.params.backend,
+    cache_dir=Path(smk.config["profiles"]["cache_dir"]),
 )
 log.info(
     "%s: %d proteins, %d residues, %d without hits, %s s",
