@@ -20,6 +20,8 @@ rule profile_database:
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
+    params:
+        cluster=config["profiles"]["cluster"],
     script:
         "../scripts/profile_database.py"
 
