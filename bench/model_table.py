@@ -1,6 +1,7 @@
 """Print the models of a config with their parameter counts (markdown), for docs/models.md.
 
 Usage: python bench/model_table.py [config/config.yaml]
+Per-protein models are counted with DeepLoc's 10 classes.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 from protrnn.config import load_config, model_spec
-from protrnn.models import build_model, count_parameters
+from protrnn.models import build_model, count_parameters, model_task
 
 
 def main(argv: list[str]) -> None:
@@ -24,7 +25,8 @@ def main(argv: list[str]) -> None:
         size = config["presets"][preset].get("model_size", "small")
         for name in config["models"]:
             spec = model_spec(config, name)
-            n = count_parameters(build_model(spec))
+            per_protein = model_task(spec) == "per_protein"
+            n = count_parameters(build_model(spec, n_classes=10 if per_protein else None))
             text = ", ".join(f"{k}={v}" for k, v in spec.items())
             print(f"| {name} | {size} ({preset} preset) | {text} | {n:,} |")
 

@@ -28,7 +28,7 @@ Data: by default synthetic proteins (random residues, profiles and labels) whose
 the NetSurfP-2.0 training set (10,792 chains, mean 256, max 1,632; quantiles stored below); with
 ``--encoded`` the proteins (split 'train', real features) of an encoded npz.
 
-Precision: protrnn.training does not use autocast (it trains in float32 everywhere). On CUDA this
+Precision: protrnn.training autocasts on CUDA itself (preset ``amp``, default on). On CUDA this
 benchmark wraps forward + loss of both implementations in ``torch.autocast(dtype=bfloat16)``
 (``--no-autocast`` for float32); on CPU it always runs float32. Caveat (from PyTorch's source,
 aten/src/ATen/cudnn/AutocastRNN.cpp, not checked on a GPU here): autocast's cuDNN RNN wrapper casts
@@ -276,6 +276,7 @@ def bench_model(name: str, config: dict, data: EncodedSet, args, device: torch.d
     spec = model_spec(config, config_model)
     preset = {**PRESET_DEFAULTS, **config["presets"][preset_name]}
     weights = {**PRESET_DEFAULTS["loss_weights"], **(preset["loss_weights"] or {})}
+    weights = {k: v for k, v in weights.items() if k in ("ss8", "ss3")}  # the heads compared
     batch_size = args.batch_size or int(preset["batch_size"])
     max_residues = args.max_residues or preset["max_residues_per_batch"]
     clip = float(preset["clip"] or 0.0)
