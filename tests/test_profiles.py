@@ -165,14 +165,20 @@ def test_odd_letters_short_and_long_queries(databases: dict, family: dict) -> No
     odd = query[:10].lower() + "UOBZX*J" + query[17:100] + "xuoBZ" + query[105:]
     short, tiny = "MKV", "ACDEFGHI"
     long_seq = random_seq(np.random.default_rng(3), 5000)
-    seqs = [odd, short, tiny, long_seq]
+    rng = np.random.default_rng(4)
+    # over 10,000 residues, with the family's query inside: found and profiled whole
+    giant = random_seq(rng, 6000) + query + random_seq(rng, 6000)
+    seqs = [odd, short, tiny, long_seq, giant]
     profiles, stats = _search(databases, "with", seqs, {"num_iterations": 2})
     for s in seqs:
         assert profiles[sequence_hash(s)].shape == (len(s), 20)
     for s in (short, tiny, long_seq):
         assert np.array_equal(profiles[sequence_hash(s)], blosum_profile(s))
     assert not np.array_equal(profiles[sequence_hash(odd)], blosum_profile(odd))
-    assert stats["n_queries"] == 4 and stats["n_no_hits"] == 3
+    inside = slice(6000, 6000 + len(query))
+    assert len(giant) > 12_000
+    assert not np.array_equal(profiles[sequence_hash(giant)][inside], blosum_profile(query))
+    assert stats["n_queries"] == 5 and stats["n_no_hits"] == 3
     assert len(stats["hits_per_iteration"]) == 2
 
 

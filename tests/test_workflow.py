@@ -258,10 +258,11 @@ def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path
         mmcif("2STR", list(beta_pair("TVKVTVKVTVK", "KVEVKVEVKVE")))
     )
     cb513 = read_table(tiny_run / "results" / "datasets" / "cb513.tsv.gz").head(3)
+    # ids with spaces and odd characters; the same sequence under two ids is searched once
+    cb513 = pd.concat([cb513, cb513.head(1)], ignore_index=True)
+    cb513["id"] = ["my_a", "my b/with spaces", "my_c;'odd'", "my_a again"]
     user_tsv = tmp_path / "my_proteins.tsv"
-    cb513[["id", "sequence", "ss8", "eval_mask"]].assign(id=lambda d: "my_" + d["id"]).to_csv(
-        user_tsv, sep="\t", index=False
-    )
+    cb513[["id", "sequence", "ss8", "eval_mask"]].to_csv(user_tsv, sep="\t", index=False)
     extra = tmp_path / "user.yaml"
     extra.write_text(
         "files:\n"
@@ -287,8 +288,16 @@ def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path
     assert ideal.loc["2STR_A", "ss3"].count("E") >= 7 and ideal.loc["2STR_B", "ss3"].count("E") >= 7
     assert all(0 <= float(v) <= 1 for v in ideal.loc["1HLX_A", "rsa"].split(","))
     mine = read_table(tiny_run / "results" / "datasets" / "my_tsv.tsv.gz")
-    assert mine["id"].tolist() == ("my_" + cb513["id"]).tolist()
+    assert mine["id"].tolist() == cb513["id"].tolist()
     assert (mine["ss3"] == cb513["ss3"].to_numpy()).all()
+    shard = json.loads((tiny_run / "results" / "profiles" / "my_tsv" / "shard0.json").read_text())
+    assert shard["stats"]["n_queries"] == 3  # 4 proteins, 3 distinct sequences
+    metrics = json.loads(
+        (
+            tiny_run / "results" / "eval" / EXPERIMENT / "bigru" / "my_tsv" / "metrics.json"
+        ).read_text()
+    )
+    assert metrics["n_proteins"] == 4
     html = (tiny_run / "results" / "report" / "index.html").read_text()
     for name in ("my_tsv", "ideal"):
         for model_name in MODELS:
