@@ -108,6 +108,63 @@ def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     config = copy.deepcopy(config)
     _set_defaults(config, schema, schema)
     _check_references(config)
+    return expand_folds(config)
+
+
+#: Dataset formats whose held-out part is chosen by an option (cross-validation folds).
+FOLD_OPTIONS = {"deeploc2_csv": ("test_partition", 5)}
+
+
+def _fold_formats() -> str:
+    return ", ".join(f"{fmt} up to {n}" for fmt, (_, n) in FOLD_OPTIONS.items())
+
+
+def expand_folds(config: dict) -> dict:
+    """Replace each experiment with ``folds: K`` by K experiments ``{name}_fold{k}``.
+
+    Fold k holds out partition k of the training dataset (a copy ``{dataset}_fold{k}`` with the
+    format's fold option set to k); test sets on that dataset become ``{test}_fold{k}``, other
+    test sets are scored by every fold as ``{test}_fold{k}``. Profiles are shared through the
+    cache, so the copies cost encoding and training only.
+    """
+    config = copy.deepcopy(config)
+    for name, exp in list(config["experiments"].items()):
+        folds = exp.pop("folds", None)
+        if not folds:
+            continue
+        train_ds = exp["train_dataset"]
+        spec = config["datasets"][train_ds]
+        option, most = FOLD_OPTIONS.get(spec["format"], (None, 0))
+        _require(
+            option is not None and 2 <= folds <= most,
+            f"config key experiments.{name}.folds: {folds} folds need a training dataset whose "
+            f"format has partitions ({_fold_formats()})",
+        )
+        del config["experiments"][name]
+        for k in range(folds):
+            fold_ds = f"{train_ds}_fold{k}"
+            config["datasets"][fold_ds] = copy.deepcopy(spec)
+            config["datasets"][fold_ds]["options"] = {**spec.get("options", {}), option: k}
+            tests = {
+                f"{test}_fold{k}": {
+                    **entry,
+                    "dataset": fold_ds if entry["dataset"] == train_ds else entry["dataset"],
+                }
+                for test, entry in exp["test_sets"].items()
+            }
+            config["experiments"][f"{name}_fold{k}"] = {
+                **copy.deepcopy(exp),
+                "train_dataset": fold_ds,
+                "test_sets": tests,
+                "fold": k,
+            }
+        selected = config["train"].get("experiments")
+        if selected and name in selected:
+            config["train"]["experiments"] = [
+                e
+                for s in selected
+                for e in ([f"{s}_fold{k}" for k in range(folds)] if s == name else [s])
+            ]
     return config
 
 

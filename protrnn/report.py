@@ -411,6 +411,57 @@ def redundancy_html(table: pd.DataFrame) -> str:
     return f"<table>{head}{body}</table>"
 
 
+FOLD_NAME = re.compile(r"^(?P<base>.+)_fold(?P<fold>\d+)$")
+CV_COLUMNS = ["test_set", "model", "folds", "metric", "mean", "sd", "min", "max"]
+CV_CAPTION = (
+    '<p class="caption">Cross-validation: each fold trains on all homology partitions but one and '
+    "scores the held-out one (and any other test set); mean, standard deviation (n - 1), minimum "
+    "and maximum over folds, in percent (MCC x 100).</p>"
+)
+
+
+def cross_validation_table(metrics: list[dict]) -> pd.DataFrame:
+    """Mean and spread over folds (test sets named ``{base}_fold{k}``) per model and metric."""
+    rows: dict[tuple[str, str, str], list[float]] = {}
+    for m in metrics:
+        match = FOLD_NAME.match(str(m.get("test_set", "")))
+        if not match:
+            continue
+        model = str(m["model"])
+        if m.get("task") == "per_protein":
+            values = {"accuracy": m.get("accuracy"), "MCC": m.get("mcc")}
+        else:
+            values = {"Q8": m.get("q8"), "Q3": m.get("q3")}
+        for metric, value in values.items():
+            if value is not None:
+                rows.setdefault((match["base"], model, metric), []).append(100 * float(value))
+    out = [
+        {
+            "test_set": base,
+            "model": model,
+            "folds": len(v),
+            "metric": metric,
+            "mean": float(np.mean(v)),
+            "sd": float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"),
+            "min": float(np.min(v)),
+            "max": float(np.max(v)),
+        }
+        for (base, model, metric), v in rows.items()
+    ]
+    return pd.DataFrame(out, columns=CV_COLUMNS)
+
+
+def cross_validation_html(table: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in CV_COLUMNS)
+    body = "".join(
+        f"<tr><td>{_e(r.test_set)}</td><td>{_e(r.model)}</td><td>{r.folds}</td>"
+        f"<td>{_e(r.metric)}</td><td>{_fmt(r.mean)}</td><td>{_fmt(r.sd)}</td>"
+        f"<td>{_fmt(r.min)}</td><td>{_fmt(r.max)}</td></tr>"
+        for r in table.itertuples()
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _verdict(a: str, b: str, p: float, diff: float) -> str:
     """Plain-words verdict of one paired test."""
     if np.isnan(p):
@@ -1259,6 +1310,13 @@ def build_report(
         seed=seed,
     )
     sections.extend(proteins.sections)
+    every_metric = [json.loads(Path(p).read_text()) for p in [*eval_files, *protein_files]]
+    folds = cross_validation_table(every_metric)
+    _write_tsv(folds, out_dir / "cross_validation.tsv", "%.3f")
+    if not folds.empty:
+        sections.append(
+            ("cross-validation", "Cross-validation", CV_CAPTION + cross_validation_html(folds))
+        )
 
     if history_files:
         histories = {m: load_history(Path(p)) for m, p in history_files.items()}

@@ -150,3 +150,22 @@ def test_model_type_must_fit_the_task():
     config["experiments"]["localization"]["models"] = ["bigru"]
     with pytest.raises(ConfigError, match=r"'bigru' \(type rnn\) does not fit the per_protein"):
         validate_config(config)
+
+
+def test_folds_expand_into_one_experiment_per_partition():
+    config = base()
+    config["experiments"]["localization"]["folds"] = 5
+    config["train"]["experiments"] = ["localization"]
+    expanded = validate_config(config)
+    names = [f"localization_fold{k}" for k in range(5)]
+    assert [e for e in expanded["experiments"] if e.startswith("localization")] == names
+    assert expanded["train"]["experiments"] == names
+    fold = expanded["experiments"]["localization_fold3"]
+    assert fold["train_dataset"] == "deeploc2_fold3" and fold["fold"] == 3
+    assert fold["test_sets"]["deeploc2_holdout_fold3"]["dataset"] == "deeploc2_fold3"
+    assert fold["test_sets"]["deeploc1_test_fold3"]["dataset"] == "deeploc1_test"
+    assert expanded["datasets"]["deeploc2_fold3"]["options"]["test_partition"] == 3
+    bad = base()
+    bad["experiments"]["secondary_structure"]["folds"] = 5
+    with pytest.raises(ConfigError, match=r"secondary_structure\.folds: 5 folds need"):
+        validate_config(bad)

@@ -301,3 +301,24 @@ def test_pairwise_identical_and_mismatched_models() -> None:
     ac = table[(table["model_a"] == "a") & (table["model_b"] == "c")].set_index("metric")
     assert ac.loc["Q8", "verdict"] == "not comparable: different residues scored"
     assert ac.loc["Q3", "verdict"] == "not significant at 0.05"
+
+
+def test_cross_validation_table_summarises_folds():
+    from protrnn.report import cross_validation_table
+
+    metrics = [
+        {
+            "test_set": f"holdout_fold{k}",
+            "model": "m",
+            "task": "per_protein",
+            "accuracy": a,
+            "mcc": 0.5,
+        }
+        for k, a in enumerate([0.6, 0.7, 0.8])
+    ] + [{"test_set": "cb513", "model": "m", "q8": 0.6, "q3": 0.7}]
+    table = cross_validation_table(metrics).set_index("metric")
+    assert table.loc["accuracy", "folds"] == 3 and table.loc["accuracy", "test_set"] == "holdout"
+    assert table.loc["accuracy", "mean"] == pytest.approx(70.0)
+    assert table.loc["accuracy", "sd"] == pytest.approx(10.0)
+    assert table.loc["MCC", "mean"] == pytest.approx(50.0)
+    assert "cb513" not in set(table["test_set"])

@@ -332,3 +332,29 @@ def test_other_profile_backends_through_the_workflow(
         lengths = {sequence_hash(s): len(s) for s in table["sequence"]}
         for key in profiles.files:
             assert profiles[key].shape == (lengths[key], 20) == mmseqs2[key].shape
+
+
+def test_cross_validation_folds_from_config(tiny_run: Path, mirror_server: str, tmp_path: Path):
+    """`folds: K` trains one model per held-out DeepLoc 2.0 partition; the report summarises them."""
+    extra = tmp_path / "folds.yaml"
+    extra.write_text(
+        "experiments:\n  localization:\n    folds: 2\n    models: [bilstm_last]\n"
+        "train:\n  experiments: [localization]\n"
+    )
+    run = snakemake(tiny_run, mirror_server, configfiles=(extra,))
+    assert run.returncode == 0, run.stderr[-4000:]
+    for k in range(2):
+        table = read_table(tiny_run / "results" / "datasets" / f"deeploc2_fold{k}.tsv.gz")
+        stats = json.loads(
+            (tiny_run / "results" / "datasets" / f"deeploc2_fold{k}.json").read_text()
+        )
+        assert stats["partitions"]  # the parser's per-partition counts
+        assert (table["split"] == "test").sum() > 0
+        path = tiny_run / "results" / "eval" / f"localization_fold{k}" / "bilstm_last"
+        assert json.loads((path / f"deeploc2_holdout_fold{k}" / "metrics.json").read_text())[
+            "n_proteins"
+        ] == int((table["split"] == "test").sum())
+    folds = pd.read_csv(tiny_run / "results" / "report" / "cross_validation.tsv", sep="\t")
+    row = folds[(folds["test_set"] == "deeploc2_holdout") & (folds["metric"] == "accuracy")]
+    assert row["folds"].tolist() == [2]
+    assert "Cross-validation" in (tiny_run / "results" / "report" / "index.html").read_text()
