@@ -335,7 +335,7 @@ def test_other_profile_backends_through_the_workflow(
 
 
 def test_cross_validation_folds_from_config(tiny_run: Path, mirror_server: str, tmp_path: Path):
-    """`folds: K` trains one model per held-out DeepLoc 2.0 partition; the report summarises them."""
+    """`folds: K` trains one model per held-out DeepLoc 2.0 partition; the report sums up."""
     extra = tmp_path / "folds.yaml"
     extra.write_text(
         "experiments:\n  localization:\n    folds: 2\n    models: [bilstm_last]\n"
