@@ -420,6 +420,44 @@ CV_CAPTION = (
 )
 
 
+BACKENDS_CAPTION = (
+    '<p class="caption">Output of <code>bench/profile_backends.py</code> ({path}): the same chains '
+    "searched against the same database by each backend (throughput, and the ratio to MMseqs2), "
+    "agreement between their PSSMs (mean per-position Pearson r), and the CB513 accuracy of one "
+    "small model trained on each backend's profiles and on one-hot input alone.</p>"
+)
+
+
+def markdown_html(text: str) -> str:
+    """Markdown tables and bullet lines (what the benchmark scripts print) as HTML."""
+    parts: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if rows:
+            head = "".join(f"<th>{_e(c)}</th>" for c in rows[0])
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows[1:]
+            )
+            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+            rows.clear()
+
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                rows.append(cells)
+            continue
+        flush()
+        if line.startswith(("- ", "* ")):
+            parts.append(f"<p>{_e(line[2:])}</p>")
+        elif line:
+            parts.append(f"<p>{_e(line.lstrip('#').strip())}</p>")
+    flush()
+    return "".join(parts)
+
+
 def cross_validation_table(metrics: list[dict]) -> pd.DataFrame:
     """Mean and spread over folds (test sets named ``{base}_fold{k}``) per model and metric."""
     rows: dict[tuple[str, str, str], list[float]] = {}
@@ -1149,6 +1187,7 @@ def build_report(
     redundancy_files: list[Path] | None = None,
     redundancy_settings: dict | None = None,
     parse_stats: dict[str, dict] | None = None,
+    backend_benchmark: Path | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> Path:
@@ -1316,6 +1355,16 @@ def build_report(
     if not folds.empty:
         sections.append(
             ("cross-validation", "Cross-validation", CV_CAPTION + cross_validation_html(folds))
+        )
+
+    if backend_benchmark is not None:
+        sections.append(
+            (
+                "profile-backends",
+                "Profile backends (benchmark)",
+                BACKENDS_CAPTION.format(path=_e(backend_benchmark))
+                + markdown_html(Path(backend_benchmark).read_text()),
+            )
         )
 
     if history_files:

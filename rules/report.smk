@@ -16,6 +16,7 @@ rule report:
         ],
         database=DATABASE_DIR,
         redundancy=redundancy_targets(),
+        backends=config["report"]["profile_backends"] or [],
         parse_stats=[
             f"results/datasets/{ds}.json"
             for ds in used_datasets()

@@ -40,6 +40,7 @@ out = build_report(
     benchmark_files=[Path(p) for p in smk.params.benchmarks if Path(p).exists()],
     redundancy_files=[Path(p) for p in smk.input.redundancy],
     redundancy_settings=dict(smk.params.redundancy),
+    backend_benchmark=Path(smk.input.backends) if smk.input.backends else None,
     parse_stats={
         Path(p).name.removesuffix(".json"): json.loads(Path(p).read_text())
         for p in smk.input.parse_stats

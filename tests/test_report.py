@@ -322,3 +322,11 @@ def test_cross_validation_table_summarises_folds():
     assert table.loc["accuracy", "sd"] == pytest.approx(10.0)
     assert table.loc["MCC", "mean"] == pytest.approx(50.0)
     assert "cb513" not in set(table["test_set"])
+
+
+def test_markdown_tables_render_as_html():
+    from protrnn.report import markdown_html
+
+    html = markdown_html("| a | b |\n|---|---:|\n| 1 | <x> |\n\n- note one\n")
+    assert "<th>a</th><th>b</th>" in html and "<td>&lt;x&gt;</td>" in html
+    assert "<p>note one</p>" in html and "---" not in html
