@@ -177,23 +177,22 @@ def benchmark_files():
     files = [f"benchmarks/download/{key}.tsv" for key in used_files()]
     files += [f"benchmarks/datasets/{ds}.tsv" for ds in used_datasets()]
     files.append(f"benchmarks/profiles/database_{DATABASE}_{BACKEND}.tsv")
+    files += [
+        f"benchmarks/download/structures/{pdb}.tsv" for pdb in structure_sources()
+    ]
     for ds in used_datasets():
-        files.append(f"benchmarks/profiles/{ds}/queries.tsv")
         files += [
             f"benchmarks/profiles/{ds}/shard{i}.tsv" for i in range(dataset_shards(ds))
         ]
     files += [f"benchmarks/encode/{ds}.tsv" for ds in used_datasets()]
     files += [p.replace("results/", "benchmarks/", 1) for p in redundancy_targets()]
-    files += [
-        p.replace("results/models/", "benchmarks/train/").replace("/model.pt", ".tsv")
-        for p in model_targets()
-    ]
-    files += [
-        p.replace("results/eval/", "benchmarks/evaluate/").replace(
-            "/metrics.json", ".tsv"
-        )
-        for p in eval_targets()
-    ]
+    for name in EXPERIMENTS:
+        for model in experiment_models(config, name):
+            files.append(f"benchmarks/train/{name}/{model}.tsv")
+            files += [
+                f"benchmarks/evaluate/{name}/{model}/{t}.tsv"
+                for t in experiment(name)["test_sets"]
+            ]
     return files
 
 
