@@ -41,9 +41,10 @@ log.info(
     len(table),
     table["split"].value_counts().to_dict(),
 )
-stats.update(
-    n_proteins=len(table),
-    splits={str(k): int(v) for k, v in table["split"].value_counts().items()},
-)
+# the parser's own counts stay as they are; what the subsampling kept is recorded beside them
+stats["written"] = {
+    "n_proteins": len(table),
+    "splits": {str(k): int(v) for k, v in table["split"].value_counts().items()},
+}
 atomic_write_text(smk.output.stats, json.dumps(stats, indent=2, default=str) + "\n")
 write_table(table, Path(smk.output.table))
