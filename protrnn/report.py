@@ -18,8 +18,6 @@ paired by protein id. No correction for multiple comparisons is applied.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import re
 from pathlib import Path
@@ -37,6 +35,17 @@ import seaborn as sns  # noqa: E402
 
 from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
 from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
+from protrnn.report_common import ALPHA  # noqa: E402
+from protrnn.report_common import escape as _e  # noqa: E402
+from protrnn.report_common import fmt as _fmt  # noqa: E402
+from protrnn.report_common import fmt_ci as _fmt_ci  # noqa: E402
+from protrnn.report_common import img as _img  # noqa: E402
+from protrnn.report_common import int_or_none as _int_or_none  # noqa: E402
+from protrnn.report_common import pct as _pct  # noqa: E402
+from protrnn.report_common import row_normalized as _row_normalized  # noqa: E402
+from protrnn.report_common import safe_name as _safe  # noqa: E402
+from protrnn.report_common import save_figure as _save  # noqa: E402
+from protrnn.report_common import verdict as _verdict  # noqa: E402
 from protrnn.report_proteins import (  # noqa: E402
     is_per_protein_published,
     load_protein_predictions,
@@ -140,8 +149,6 @@ REDUNDANCY_CAPTION = (
 STAGE_ORDER = ["download", "datasets", "profiles", "encode", "train", "evaluate", "report"]
 #: predictions.npz arrays the pairwise tests need.
 PAIRED_KEYS = ("ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3")
-#: Significance level of the pairwise verdicts.
-ALPHA = 0.05
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "seconds"]
 #: Validation metrics plotted per task (history.tsv columns and titles).
 HISTORY_METRICS = {
@@ -186,11 +193,6 @@ def load_metrics(path: Path) -> dict:
         if key not in data:
             raise ValueError(f"{path}: metrics.json lacks {key!r}")
     return data
-
-
-def _pct(value: Any) -> float:
-    """Fraction -> percent (None/NaN -> NaN)."""
-    return float("nan") if value is None else 100.0 * float(value)
 
 
 def _check_published(row: dict) -> dict:
@@ -500,16 +502,6 @@ def cross_validation_html(table: pd.DataFrame) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _verdict(a: str, b: str, p: float, diff: float) -> str:
-    """Plain-words verdict of one paired test."""
-    if np.isnan(p):
-        return "not tested"
-    if p < ALPHA:
-        better = a if diff > 0 else b
-        return f"significant at {ALPHA:g}: {better} is better"
-    return f"not significant at {ALPHA:g}"
-
-
 def pairwise_table(
     evals: list[dict], predictions: list[dict], n_boot: int = 1000, seed: int = 0
 ) -> pd.DataFrame:
@@ -671,19 +663,6 @@ def load_history(path: Path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- figures
 
 
-def _safe(name: str) -> str:
-    """File-name-safe version of a model or test-set name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    """Save a figure as PNG atomically and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def plot_per_class_f1(table: pd.DataFrame, test_set: str, path: Path) -> Path:
     """Grouped bars of per-class F1 (8 and 3 states), one colour per model."""
     data = table[table["test_set"] == test_set]
@@ -706,14 +685,6 @@ def plot_per_class_f1(table: pd.DataFrame, test_set: str, path: Path) -> Path:
         sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), title="model")
     fig.suptitle(f"Per-class F1 on {test_set}")
     return _save(fig, path)
-
-
-def _row_normalized(matrix: np.ndarray) -> np.ndarray:
-    """Each true-class row divided by its support (rows without support -> NaN)."""
-    m = np.asarray(matrix, dtype=float)
-    sums = m.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sums > 0, m / sums, np.nan)
 
 
 def plot_confusions(evals: list[dict], test_set: str, path: Path) -> Path:
@@ -864,39 +835,6 @@ def plot_calibration(table: pd.DataFrame, evals: list[dict], test_set: str, path
 # ----------------------------------------------------------------------------- HTML
 
 
-def _e(value: Any) -> str:
-    """HTML-escaped text of a value."""
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    """Numbers for tables: floats with ``digits`` decimals, NaN/None as an en dash."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "&ndash;"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.{digits}f}"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    return _e(value)
-
-
-def _img(path: Path, caption: str) -> str:
-    """A <figure> with the PNG embedded as a base64 data URI."""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (
-        f'<figure><img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{caption}</figcaption></figure>"
-    )
-
-
-def _fmt_ci(value: Any, low: Any, high: Any, digits: int = 1) -> str:
-    """ "71.2 [70.1, 72.3]"; the bare value when there is no interval."""
-    text = _fmt(value, digits)
-    if any(v is None or np.isnan(v) for v in (value, low, high)):
-        return text
-    return f"{text} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
 def accuracy_html(table: pd.DataFrame) -> str:
     """The accuracy table with 95% CIs and SOV, grouped by test set, published rows marked."""
     head = (
@@ -1034,13 +972,6 @@ def run_times_html(table: pd.DataFrame) -> str:
         '<td colspan="4"></td></tr>'
     )
     return f"<table>{head}{''.join(body)}</table>"
-
-
-def _int_or_none(value: Any) -> int | None:
-    """Counts as int; missing (None/NaN) as None."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return int(value)
 
 
 def _is_scalar(value: Any) -> bool:

@@ -24,10 +24,7 @@ multiple comparisons.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +42,20 @@ import seaborn as sns  # noqa: E402
 from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
 from protrnn.fileio import atomic_path  # noqa: E402
 from protrnn.protein_metrics import paired_bootstrap_mcc_test  # noqa: E402
+from protrnn.report_common import ALPHA  # noqa: E402
+from protrnn.report_common import escape as _e  # noqa: E402
+from protrnn.report_common import fmt as _fmt  # noqa: E402
+from protrnn.report_common import fmt_ci as _fmt_ci  # noqa: E402
+from protrnn.report_common import img as _img  # noqa: E402
+from protrnn.report_common import int_or_none as _int_or_none  # noqa: E402
+from protrnn.report_common import missing as _missing  # noqa: E402
+from protrnn.report_common import pct as _pct  # noqa: E402
+from protrnn.report_common import row_normalized as _row_normalized  # noqa: E402
+from protrnn.report_common import safe_name as _safe  # noqa: E402
+from protrnn.report_common import save_figure as _save  # noqa: E402
+from protrnn.report_common import verdict as _verdict  # noqa: E402
 
 OWN_SOURCE = "this workflow"
-ALPHA = 0.05
 #: DeepLoc 1.0's published 10-class test accuracy (percent), Almagro Armenteros et al. 2017.
 DEEPLOC1_ACCURACY = 77.97
 DEEPLOC1_METHOD = "DeepLoc 1.0 (Almagro Armenteros et al. 2017)"
@@ -182,10 +190,6 @@ def _default_predictions(eval_files: Iterable[Path]) -> list[Path]:
 # ----------------------------------------------------------------------------- tables
 
 
-def _pct(value: Any) -> float:
-    return float("nan") if value is None else 100.0 * float(value)
-
-
 def _num(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
@@ -309,14 +313,6 @@ def protein_confusion_long(evals: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CONFUSION_COLUMNS)
 
 
-def _verdict(a: str, b: str, p: float, diff: float) -> str:
-    if np.isnan(p):
-        return "not tested"
-    if p < ALPHA:
-        return f"significant at {ALPHA:g}: {a if diff > 0 else b} is better"
-    return f"not significant at {ALPHA:g}"
-
-
 def _pair_rows(
     test_set: str, pa: dict, pb: dict, n_classes: int, n_boot: int, seed: int
 ) -> list[dict]:
@@ -425,25 +421,6 @@ def protein_pairwise_table(
 # ----------------------------------------------------------------------------- figures
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _row_normalized(matrix: np.ndarray) -> np.ndarray:
-    m = np.asarray(matrix, dtype=float)
-    sums = m.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sums > 0, m / sums, np.nan)
-
-
 def plot_protein_confusions(evals: list[dict], test_set: str, path: Path) -> Path:
     """Row-normalised location confusion heatmaps (% of each true class), one per model."""
     items = [e for e in evals if e["test_set"] == test_set]
@@ -500,43 +477,6 @@ def plot_protein_per_class_f1(per_class: pd.DataFrame, test_set: str, path: Path
 
 
 # ----------------------------------------------------------------------------- HTML
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value))
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    if _missing(value):
-        return "&ndash;"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.{digits}f}"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    return _e(value)
-
-
-def _fmt_ci(value: Any, low: Any, high: Any, digits: int = 1) -> str:
-    text = _fmt(value, digits)
-    if any(_missing(v) for v in (value, low, high)):
-        return text
-    return f"{text} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if _missing(value) else int(value)
-
-
-def _img(path: Path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return (
-        f'<figure><img alt="{_e(Path(path).stem)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{caption}</figcaption></figure>"
-    )
 
 
 def protein_summary_html(table: pd.DataFrame) -> str:
