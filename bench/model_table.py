@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from protrnn.config import load_config, model_spec
-from protrnn.models import build_model, count_parameters, model_task
+from protrnn.config.checks import load_config, model_spec
+from protrnn.model.zoo import build_model, count_parameters, model_task
 
 
 def main(argv: list[str]) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from protrnn.datasets import read_table
-from protrnn.fasta import write_fasta
+from protrnn.core.fasta import write_fasta
+from protrnn.data.table import read_table
 from protrnn.predict import read_predictions
 
 

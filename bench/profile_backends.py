@@ -6,7 +6,7 @@ Usage:
         [--out results/bench/profile_backends] [--run-dir RUN] [--mirror DIR]
         [--config config/config.yaml] [--no-train]
 
-Data: CB513, TS115 and the NetSurfP-2.0 training set, parsed with protrnn.datasets.load_dataset
+Data: CB513, TS115 and the NetSurfP-2.0 training set, parsed with protrnn.data.table.load_dataset
 from the raw files of config.yaml's ``datasets`` / ``files`` under the mirror (``--mirror``, else
 config's ``mirror``, else ../shared/data), or read from ``RUN/results/datasets/*.tsv.gz`` with
 ``--run-dir``. Database: config's ``profiles.database`` (seqdb: 30 FASTA files, 166k sequences),
@@ -23,7 +23,7 @@ config's ``profiles.{backend}`` (the backend's DEFAULT_PARAMS where absent).
    of those chains (rows without variance left out), averaged over all positions ("all"), and over
    the positions of chains where neither backend fell back to BLOSUM62 ("both with hits").
 3. Downstream: one small model (a 2 x 64 biGRU, MODEL_SPEC; PRESET below, CPU, ``--epochs``) per
-   feature set, trained with protrnn.training.train on ``--train-proteins`` NetSurfP-2.0 chains
+   feature set, trained with protrnn.model.train.train on ``--train-proteins`` NetSurfP-2.0 chains
    (deterministic subsample keeping FLIP's train/valid proportions; early stopping on its valid
    chains) and scored on CB513 (all chains, or ``--eval-chains`` of them): Q8 / Q3 residue-pooled
    over observed residues (eval_mask). Feature sets: each backend's profiles, and "one-hot" (the
@@ -53,9 +53,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from protrnn.alphabet import sequence_hash
-from protrnn.datasets import load_dataset, read_table, subsample
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.core.alphabet import sequence_hash
+from protrnn.core.fileio import atomic_path, atomic_write_text
+from protrnn.data.table import load_dataset, read_table, subsample
 from protrnn.profiles.backends import BACKENDS, get_backend
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
 
@@ -276,7 +276,7 @@ def agreement(backends: list[str], profiles: dict, chains: dict) -> list[dict]:
 
 # ---------------------------------------------------------------- downstream
 def encode(table: pd.DataFrame, profiles: dict, path: Path, zero_pssm: bool) -> None:
-    from protrnn.features import encode_dataset
+    from protrnn.encode import encode_dataset
 
     encode_dataset(table, profiles, path, task="per_residue")
     if zero_pssm:  # the one-hot baseline: no profile information at all
@@ -307,8 +307,8 @@ def downstream(
     profiles: dict,
     args: argparse.Namespace,
 ) -> dict:
-    from protrnn.features import load_encoded
-    from protrnn.training import load_model, predict_proba, train
+    from protrnn.encode import load_encoded
+    from protrnn.model.train import load_model, predict_proba, train
 
     folder = args.out / "train" / features.replace("/", "_")
     result_path = folder / "result.json"

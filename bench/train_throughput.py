@@ -5,12 +5,13 @@ Usage:
         [--max-residues N] [--steps N] [--warmup N] [--rounds N] [--models dcrnn,small_bigru]
         [--encoded results/encoded/netsurfp2_train.npz] [--max-length N] [--no-autocast]
 
-What one step is: protrnn's training step exactly as in :func:`protrnn.training.train` (``collate``
+What one step is: protrnn's training step exactly as in :func:`protrnn.model.train.train`
+(``collate``
 -> forward -> ``masked_loss`` -> backward -> gradient clipping -> AdamW step -> ``float(loss)``),
 on batches from ``make_batches`` with the training loop's "sortish" buckets. Residues/s counts
 real (unpadded) residues, as the training log does.
 
-Models (sizes from config/config.yaml through ``protrnn.config.model_spec``):
+Models (sizes from config/config.yaml through ``protrnn.config.checks.model_spec``):
   dcrnn        models.cnn_bigru at the gpu preset's ``full`` size (DCRNN dimensions: embed 50,
                kernels 3/7/11 x 64, 3 biGRU x 300, fc 300/300); batch size and optimizer settings
                from the gpu preset.
@@ -28,7 +29,7 @@ Data: by default synthetic proteins (random residues, profiles and labels) whose
 the NetSurfP-2.0 training set (10,792 chains, mean 256, max 1,632; quantiles stored below); with
 ``--encoded`` the proteins (split 'train', real features) of an encoded npz.
 
-Precision: protrnn.training autocasts on CUDA itself (preset ``amp``, default on). On CUDA this
+Precision: protrnn.model.train autocasts on CUDA itself (preset ``amp``, default on). On CUDA this
 benchmark wraps forward + loss of both implementations in ``torch.autocast(dtype=bfloat16)``
 (``--no-autocast`` for float32); on CPU it always runs float32. Caveat (from PyTorch's source,
 aten/src/ATen/cudnn/AutocastRNN.cpp, not checked on a GPU here): autocast's cuDNN RNN wrapper casts
@@ -56,11 +57,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.alphabet import N_AA, N_AA_TOKENS, SS3, SS8
-from protrnn.config import load_config, model_spec
-from protrnn.features import N_FEATURES, EncodedSet, load_encoded
-from protrnn.models import build_model, count_parameters
-from protrnn.training import PRESET_DEFAULTS, collate, make_batches, train_step
+from protrnn.config.checks import load_config, model_spec
+from protrnn.core.alphabet import N_AA, N_AA_TOKENS, SS3, SS8
+from protrnn.encode import N_FEATURES, EncodedSet, load_encoded
+from protrnn.model.train import PRESET_DEFAULTS, collate, make_batches, train_step
+from protrnn.model.zoo import build_model, count_parameters
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
@@ -223,7 +224,7 @@ def autocast_context(device: torch.device, enabled: bool) -> contextlib.Abstract
 
 
 def protrnn_step(model, optimizer, data, idx, device, weights, clip, autocast) -> float:
-    """protrnn.training.train's inner loop body; returns the seconds spent in ``collate``."""
+    """protrnn.model.train.train's inner loop body; returns the seconds spent in ``collate``."""
     t0 = time.perf_counter()
     batch = collate(data, idx, device)
     t_collate = time.perf_counter() - t0

@@ -63,7 +63,7 @@ def search_params_from_config(path: Path) -> tuple[str, dict]:
     """The backend and its validated ``profiles.{backend}`` section of the config at ``path``."""
     import yaml
 
-    from protrnn.config import load_config
+    from protrnn.config.checks import load_config
 
     if not Path(path).is_file():
         raise FileNotFoundError(

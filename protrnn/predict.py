@@ -1,8 +1,9 @@
 """Secondary structure of new sequences: FASTA in -> profiles -> trained model -> predictions.
 
-Profiles are built exactly as for training (:func:`protrnn.profiles.mmseqs2.search_profiles`:
+Profiles are built exactly as for training
+(:func:`protrnn.profiles.backends.mmseqs2.search_profiles`:
 iterative MMseqs2 search, copies of the query in the database removed, BLOSUM62 rows when nothing
-is found) and encoded with :func:`protrnn.features.encode_dataset` (unknown labels, so the features
+is found) and encoded with :func:`protrnn.encode.encode_dataset` (unknown labels, so the features
 are byte for byte those the model would see in evaluation). The model predicts whole sequences (no
 truncation); proteins are batched by padded residues (:data:`MAX_RESIDUES_PER_BATCH`), so a very
 long protein runs alone and memory grows linearly with its length.
@@ -11,7 +12,8 @@ Input (:func:`read_query_fasta`): plain or gzipped FASTA. The id is the first wh
 the header (the rest is dropped). Sequences are upper-cased; one trailing ``*`` is dropped; any
 other character that is not an ASCII letter (digits, gaps ``-``, ``.``) is an error naming the file,
 line and record, as are an empty file, an empty sequence and a repeated id. Letters outside the 20
-standard amino acids are mapped for encoding as in :mod:`protrnn.alphabet` (U->C, O->K, others->X)
+standard amino acids are mapped for encoding as in :mod:`protrnn.core.alphabet` (U->C, O->K,
+others->X)
 but are written unchanged to the outputs.
 
 Outputs in ``out_dir`` (every file written atomically):
@@ -37,8 +39,8 @@ Outputs in ``out_dir`` (every file written atomically):
   every row sums to exactly 1.000 and the predicted letter's column holds the row's maximum.
 - ``ids.tsv``: ``id``, ``safe_id``, ``length`` (header line, input order): the mapping from ids to
   the file names under ``ss2/``.
-- ``encoded.npz``: the model input (:func:`protrnn.features.encode_dataset` layout, labels -1,
-  split ``test``); :func:`protrnn.training.predict_proba` on it reproduces the predictions.
+- ``encoded.npz``: the model input (:func:`protrnn.encode.encode_dataset` layout, labels -1,
+  split ``test``); :func:`protrnn.model.train.predict_proba` on it reproduces the predictions.
 - ``summary.json``: counts, profile search statistics and the provenance of the run.
 
 Safe ids (:func:`safe_ids`): every character outside ``A-Z a-z 0-9 . _ -`` becomes ``_``; a
@@ -61,9 +63,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import SS3, SS8, sequence_hash
-from protrnn.fasta import iter_fasta
-from protrnn.fileio import atomic_dir, atomic_path, atomic_write_text
+from protrnn.core.alphabet import SS3, SS8, sequence_hash
+from protrnn.core.fasta import iter_fasta
+from protrnn.core.fileio import atomic_dir, atomic_path, atomic_write_text
 
 #: Padded residues per forward pass (a longer protein runs alone in its own batch).
 MAX_RESIDUES_PER_BATCH = 32_768
@@ -73,7 +75,7 @@ BATCH_SIZE = 32
 MAX_SAFE_ID = 100
 SS2_HEADER = "# PSIPRED VFORMAT (PSIPRED V4.0)"
 SS8_HEADER = "# protrnn SS8 VFORMAT: columns " + " ".join(SS8)
-#: PSIPRED's column order C, H, E as indices into :data:`protrnn.alphabet.SS3` (``HEC``).
+#: PSIPRED's column order C, H, E as indices into :data:`protrnn.core.alphabet.SS3` (``HEC``).
 SS2_COLUMNS = np.array([SS3.index(c) for c in "CHE"], dtype=np.intp)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -178,10 +180,10 @@ def predict_encoded(
     max_residues: int = MAX_RESIDUES_PER_BATCH,
     batch_size: int = BATCH_SIZE,
 ) -> list[dict[str, np.ndarray]]:
-    """:func:`protrnn.training.predict_proba` in batches of at most ``max_residues`` padded
+    """:func:`protrnn.model.train.predict_proba` in batches of at most ``max_residues`` padded
     residues (a longer protein alone), so that one very long protein is never padded into a
     batch of others. Returns, in ``encoded`` order, ``{"ss8": L x 8, "ss3": L x 3}`` per protein."""
-    from protrnn.training import make_batches, predict_proba
+    from protrnn.model.train import make_batches, predict_proba
 
     results: list[dict[str, np.ndarray] | None] = [None] * len(encoded)
     for idx in make_batches(np.asarray(encoded.lengths), batch_size, max_residues):
@@ -193,7 +195,7 @@ def predict_encoded(
 
 def _load_model(model_path: Path, device: str) -> object:
     """training.load_model with user errors (missing or foreign file) as clear exceptions."""
-    from protrnn.training import load_model
+    from protrnn.model.train import load_model
 
     if not model_path.is_file():
         raise FileNotFoundError(f"model file {model_path} does not exist (train it first)")
@@ -268,7 +270,7 @@ def predict_fasta(
     checked (FASTA, model, database) before the search starts. Returns the summary (also written
     to ``summary.json``).
     """
-    from protrnn.features import encode_dataset, load_encoded
+    from protrnn.encode import encode_dataset, load_encoded
     from protrnn.profiles.backends import get_backend
     from protrnn.profiles.cache import ProfileCache
     from protrnn.profiles.database import find_mmseqs, mmseqs_version

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 
-from protrnn.config import (
+from protrnn.config.checks import (
     ConfigError,
     active_preset,
     experiment_models,
@@ -14,8 +14,8 @@ from protrnn.config import (
     selected_experiments,
     validate_config,
 )
-from protrnn.sources import SourceError, check_sources
-from protrnn.structures import structure_downloads
+from protrnn.config.sources import SourceError, check_sources
+from protrnn.data.formats.pdb_chains import structure_downloads
 
 try:
     _validated = validate_config(dict(config))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.download import fetch  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.data.download import fetch  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.alphabet import sequence_hash  # noqa: E402
-from protrnn.datasets import read_table  # noqa: E402
-from protrnn.features import encode_dataset  # noqa: E402
+from protrnn.core.alphabet import sequence_hash  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.data.table import read_table  # noqa: E402
+from protrnn.encode import encode_dataset  # noqa: E402
 from protrnn.profiles.store import read_shard  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

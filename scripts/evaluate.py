@@ -7,8 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
 import torch  # noqa: E402
 
-from protrnn.evaluate import evaluate_model  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.evaluation.evaluate import evaluate_model  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

@@ -8,9 +8,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.datasets import load_dataset, subsample, validate_table, write_table  # noqa: E402
-from protrnn.fileio import atomic_write_text  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
+from protrnn.core.fileio import atomic_write_text  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.data.table import load_dataset, subsample, validate_table, write_table  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.fileio import atomic_dir  # noqa: E402
+from protrnn.core.fileio import atomic_dir  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
 from protrnn.profiles.backends import get_backend  # noqa: E402
 from protrnn.profiles.database import cluster_fasta, find_mmseqs  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.datasets import read_table  # noqa: E402
-from protrnn.fileio import atomic_path  # noqa: E402
+from protrnn.core.fileio import atomic_path  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.data.table import read_table  # noqa: E402
+from protrnn.evaluation.redundancy import flag_redundant  # noqa: E402
 from protrnn.profiles.database import find_mmseqs  # noqa: E402
-from protrnn.redundancy import flag_redundant  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

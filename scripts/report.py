@@ -6,9 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.provenance import run_provenance  # noqa: E402
-from protrnn.report import build_report  # noqa: E402
-from protrnn.runlog import setup_logging  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.report.build import build_report  # noqa: E402
+from protrnn.report.provenance import run_provenance  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
-from protrnn.runlog import setup_logging  # noqa: E402
-from protrnn.training import train  # noqa: E402
+from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.model.train import train  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])

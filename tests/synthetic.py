@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from protrnn.alphabet import AMINO_ACIDS
+from protrnn.core.alphabet import AMINO_ACIDS
 
 
 def random_seq(rng: np.random.Generator, n: int) -> str:

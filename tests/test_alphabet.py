@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from protrnn import alphabet
+from protrnn.core import alphabet
 
 
 def test_blast_column_order():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from protrnn.features import N_FEATURES
-from protrnn.models import build_model, count_parameters
+from protrnn.encode import N_FEATURES
+from protrnn.model.zoo import build_model, count_parameters
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "train_throughput.py"
 

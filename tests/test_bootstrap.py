@@ -1,4 +1,4 @@
-"""Checks of protrnn.bootstrap (percentile bootstrap over proteins, paired tests)."""
+"""Checks of protrnn.evaluation.bootstrap (percentile bootstrap over proteins, paired tests)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from protrnn.bootstrap import (
+from protrnn.evaluation.bootstrap import (
     bootstrap_ci,
     bootstrap_mean_ci,
     paired_bootstrap_mean_test,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from protrnn.config import ConfigError, load_config, model_spec, validate_config
+from protrnn.config.checks import ConfigError, load_config, model_spec, validate_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "config.yaml"
@@ -131,7 +131,7 @@ def test_model_spec_follows_preset_size():
 
 
 def test_experiment_preset_overrides():
-    from protrnn.config import active_preset
+    from protrnn.config.checks import active_preset
 
     config = load_config(CONFIG)
     assert active_preset(config, "localization")["max_train_proteins"] == 2500

@@ -1,4 +1,4 @@
-"""protrnn.formats: the three_line and tsv dataset formats, through load_dataset too."""
+"""protrnn.data.formats.text: the three_line and tsv dataset formats, through load_dataset too."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from protrnn.datasets import COLUMNS, load_dataset, read_table, validate_table, write_table
-from protrnn.formats import parse_three_line, parse_tsv
+from protrnn.data.formats.text import parse_three_line, parse_tsv
+from protrnn.data.table import COLUMNS, load_dataset, read_table, validate_table, write_table
 
 THREE_SS8 = """>1abc_A first chain
 MKVLAAGIV

@@ -1,4 +1,4 @@
-"""protrnn.datasets: parsers on handwritten fixtures and on the real shared files."""
+"""protrnn.data.table: parsers on handwritten fixtures and on the real shared files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from protrnn.datasets import (
+from protrnn.data.table import (
     COLUMNS,
     load_dataset,
     parse_dcrnn_cb513,

@@ -1,4 +1,4 @@
-"""protrnn.download: mirror (HTTP, folder, file URL), checksums, errors, retries."""
+"""protrnn.data.download: mirror (HTTP, folder, file URL), checksums, errors, retries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from protrnn.download import DownloadError, fetch, sha256_file
+from protrnn.data.download import DownloadError, fetch, sha256_file
 
 CASP12 = "ss/raw/prottrans_netsurfp2/CASP12_HHblits.csv"
 CASP12_SHA = "537535ecb4cb3dfa6f590a024e208ae15a955576ad758147b4e0605a8d7eecb9"

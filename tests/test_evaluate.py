@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.alphabet import SS3, SS8, encode_labels, encode_sequence, ss8_to_ss3
-from protrnn.evaluate import evaluate_model
+from protrnn.core.alphabet import SS3, SS8, encode_labels, encode_sequence, ss8_to_ss3
+from protrnn.evaluation.evaluate import evaluate_model
 
 PROTEINS = [
     # id, sequence, ss8, eval_mask, cb513_mask
@@ -57,7 +57,7 @@ def encoded(tmp_path: Path) -> Path:
 def tiny_model(tmp_path: Path) -> Path:
     """A real (untrained) tiny model saved in training.load_model's format."""
     torch = pytest.importorskip("torch")
-    models = pytest.importorskip("protrnn.models")
+    models = pytest.importorskip("protrnn.model.zoo")
     torch.manual_seed(0)
     spec = {"type": "rnn", "cell": "gru", "hidden": 4, "layers": 1, "dropout": 0.0}
     model = models.build_model(spec, 41)
@@ -100,7 +100,7 @@ def test_evaluate_model_with_real_tiny_model(
 
 def fake_predictions(monkeypatch: pytest.MonkeyPatch, pred8: list[str], pred3: list[str]) -> None:
     """Replace the trained model by fixed per-protein predictions."""
-    import protrnn.training as training
+    import protrnn.model.train as training
 
     def probs(labels: str, alphabet: str) -> np.ndarray:
         out = np.full((len(labels), len(alphabet)), 0.01, dtype=np.float32)
@@ -193,7 +193,7 @@ def test_paired_report_through_evaluate_files(
     tmp_path: Path, encoded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two fake models on the same proteins -> report pairwise table with the right direction."""
-    from protrnn.report import load_metrics, load_predictions, pairwise_table
+    from protrnn.report.build import load_metrics, load_predictions, pairwise_table
 
     # "z_good" as in the test above (Q8 11/17, Q3 15/17); "a_bad" predicts coil everywhere:
     # Q8 right on C only: p1 1, p2 1, p3 2 -> 4/17; Q3: p1 1, p2 3, p3 2 -> 6/17

@@ -1,4 +1,4 @@
-"""protrnn.fasta: round trips and errors that name the file and record."""
+"""protrnn.core.fasta: round trips and errors that name the file and record."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from protrnn.fasta import read_fasta, read_fasta_records, write_fasta
+from protrnn.core.fasta import read_fasta, read_fasta_records, write_fasta
 
 
 def _write(tmp_path: Path, text: str, name: str = "in.fasta") -> Path:

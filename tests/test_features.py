@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.alphabet import AA_ALPHABET, sequence_hash
-from protrnn.features import N_FEATURES, SCALING, encode_dataset, load_encoded
+from protrnn.core.alphabet import AA_ALPHABET, sequence_hash
+from protrnn.encode import N_FEATURES, SCALING, encode_dataset, load_encoded
 
 
 def _table() -> pd.DataFrame:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.fileio import atomic_dir, atomic_path, atomic_write_text
+from protrnn.core.fileio import atomic_dir, atomic_path, atomic_write_text
 
 
 def test_atomic_write_replaces(tmp_path: Path):

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
+from protrnn.core.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import file_sha256
 from tests.synthetic import mutate, random_seq
 
 pytest.importorskip("pyhmmer", reason="the jackhmmer backend needs pyhmmer (pip install pyhmmer)")
 
-from protrnn.profiles import jackhmmer  # noqa: E402
+from protrnn.profiles.backends import jackhmmer  # noqa: E402
 
 CONSERVED = 40  # every homologue has W here; the query has A
 ODD_KEY = "odd key/with spaces;|'\"$(rm -rf x)*.fasta"
@@ -178,7 +178,8 @@ def test_params_and_missing_database(databases: dict, tmp_path: Path) -> None:
 
 def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     """The query's jackhmmer and MMseqs2 profiles correlate (mean per-position Pearson r)."""
-    from protrnn.profiles import database, mmseqs2
+    from protrnn.profiles import database
+    from protrnn.profiles.backends import mmseqs2
 
     try:
         binary = database.find_mmseqs()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from protrnn.datasets import COLUMNS, validate_table
-from protrnn.localization import (
+from protrnn.data.formats.deeploc import (
     CLASSES,
     FORMATS,
     OPTIONS,
@@ -18,6 +17,7 @@ from protrnn.localization import (
     parse_deeploc1_header,
     parse_deeploc2,
 )
+from protrnn.data.table import COLUMNS, validate_table
 
 HEADER = "accession,sequence,label,partition,kingdom,membrane\n"
 

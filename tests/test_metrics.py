@@ -1,4 +1,4 @@
-"""Hand-computed checks of protrnn.metrics."""
+"""Hand-computed checks of protrnn.evaluation.residue_metrics."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from protrnn.alphabet import SS3, SS8
-from protrnn.metrics import (
+from protrnn.core.alphabet import SS3, SS8
+from protrnn.evaluation.residue_metrics import (
     LENGTH_BINS,
     accuracy,
     calibration,

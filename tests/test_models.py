@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.models import BiRNN, build_model, count_parameters, last_states, model_task
+from protrnn.model.zoo import BiRNN, build_model, count_parameters, last_states, model_task
 
 SPECS = {
     "gru": {"type": "rnn", "cell": "gru", "hidden": 8, "layers": 2, "dropout": 0.1},

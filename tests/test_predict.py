@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from protrnn.alphabet import SS3, SS8, sequence_hash, ss8_to_ss3
 from protrnn.cli import main
+from protrnn.core.alphabet import SS3, SS8, sequence_hash, ss8_to_ss3
 from protrnn.predict import (
     MAX_RESIDUES_PER_BATCH,
     SS2_HEADER,
@@ -61,7 +61,7 @@ def model_path(root: Path) -> Path:
     """A tiny untrained GRU in training.load_model's format, its weights scaled up (seed chosen)
     so that its predictions vary along a protein and the comparisons below mean something."""
     torch = pytest.importorskip("torch")
-    from protrnn.models import build_model
+    from protrnn.model.zoo import build_model
 
     torch.manual_seed(2)
     spec = {"type": "rnn", "cell": "gru", "hidden": 8, "layers": 1, "dropout": 0.0}
@@ -297,8 +297,8 @@ def test_ss2_and_ss8_files(predicted: Path, queries: list) -> None:
 def test_predictions_equal_predict_proba_on_the_encoded_features(
     predicted: Path, model_path: Path, queries: list
 ) -> None:
-    from protrnn.features import load_encoded
-    from protrnn.training import load_model, predict_proba
+    from protrnn.encode import load_encoded
+    from protrnn.model.train import load_model, predict_proba
 
     encoded = load_encoded(predicted / "encoded.npz")
     assert encoded.ids.tolist() == [q[1] for q in queries]
@@ -320,9 +320,9 @@ def test_predictions_equal_predict_proba_on_the_encoded_features(
 def test_long_protein_runs_alone_and_has_a_real_profile(predicted: Path, queries: list) -> None:
     import json
 
-    from protrnn.features import load_encoded
+    from protrnn.encode import load_encoded
+    from protrnn.model.train import make_batches
     from protrnn.profiles.blosum import blosum_profile
-    from protrnn.training import make_batches
 
     summary = json.loads((predicted / "summary.json").read_text())
     assert summary["n_residues"] == sum(len(q[2]) for q in queries)
@@ -348,9 +348,9 @@ def test_predict_matches_evaluate_on_labelled_proteins(
 ) -> None:
     """The training path (profile_search -> encode_dataset -> evaluate_model) on the same short
     proteins, now with labels, gives the same features, predictions and Q3 as predict."""
-    from protrnn.evaluate import evaluate_model
-    from protrnn.features import encode_dataset, load_encoded
-    from protrnn.profiles.mmseqs2 import search_profiles
+    from protrnn.encode import encode_dataset, load_encoded
+    from protrnn.evaluation.evaluate import evaluate_model
+    from protrnn.profiles.backends.mmseqs2 import search_profiles
 
     short = [q for q in queries if q[1] != "long"]
     unique = {sequence_hash(seq): seq for _, _, seq in short}  # as rule profile_queries

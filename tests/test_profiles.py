@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.alphabet import AMINO_ACIDS, sequence_hash
+from protrnn.core.alphabet import AMINO_ACIDS, sequence_hash
+from protrnn.profiles.backends.mmseqs2 import MMSEQS_ORDER, MMSEQS_TO_BLAST, search_profiles
 from protrnn.profiles.blosum import BLOSUM62, blosum_profile
 from protrnn.profiles.database import build_database, find_mmseqs, mmseqs_version
-from protrnn.profiles.mmseqs2 import MMSEQS_ORDER, MMSEQS_TO_BLAST, search_profiles
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
 from tests.synthetic import mutate, random_seq
 

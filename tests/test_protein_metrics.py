@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.bootstrap import bootstrap_ci
-from protrnn.evaluate import evaluate_model, evaluate_protein_model
-from protrnn.protein_metrics import (
+from protrnn.evaluation.bootstrap import bootstrap_ci
+from protrnn.evaluation.evaluate import evaluate_model, evaluate_protein_model
+from protrnn.evaluation.protein_metrics import (
     bootstrap_mcc_ci,
     confusion,
     evaluate_proteins,
@@ -182,7 +182,7 @@ class StandIn:
 
 def _fake_model(monkeypatch: pytest.MonkeyPatch, location: dict, membrane: dict | None) -> list:
     """predict_proba returning fixed probabilities per protein id; records the ids asked for."""
-    import protrnn.training as training
+    import protrnn.model.train as training
 
     asked: list = []
 
@@ -284,8 +284,8 @@ def test_evaluate_model_dispatches_per_protein(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through evaluate_model with the real encoder (features.encode_dataset, per_protein)."""
-    features = pytest.importorskip("protrnn.features")
-    from protrnn.alphabet import sequence_hash
+    features = pytest.importorskip("protrnn.encode")
+    from protrnn.core.alphabet import sequence_hash
 
     if "classes" not in inspect.signature(features.encode_dataset).parameters:
         pytest.skip("features.encode_dataset has no per-protein classes yet")

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from protrnn.alphabet import sequence_hash
-from protrnn.features import encode_dataset, load_encoded
-from protrnn.models import build_model
-from protrnn.training import (
+from protrnn.core.alphabet import sequence_hash
+from protrnn.encode import encode_dataset, load_encoded
+from protrnn.model.train import (
     collate,
     evaluate,
     load_model,
@@ -21,6 +20,7 @@ from protrnn.training import (
     predict_proba,
     train,
 )
+from protrnn.model.zoo import build_model
 from tests.synthetic import random_seq
 from tests.test_training import PRESET, TINY_RNN
 

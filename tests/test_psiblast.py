@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.alphabet import AMINO_ACIDS, sequence_hash
-from protrnn.profiles import psiblast
+from protrnn.core.alphabet import AMINO_ACIDS, sequence_hash
+from protrnn.profiles.backends import psiblast
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import file_sha256
 from tests.synthetic import mutate, random_seq
@@ -207,7 +207,8 @@ def test_params_and_missing_database(databases: dict, tmp_path: Path) -> None:
 
 def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     """The query's PSI-BLAST and MMseqs2 profiles correlate (mean per-position Pearson r)."""
-    from protrnn.profiles import database, mmseqs2
+    from protrnn.profiles import database
+    from protrnn.profiles.backends import mmseqs2
 
     try:
         binary = database.find_mmseqs()

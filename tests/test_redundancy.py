@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from protrnn.evaluation.redundancy import flag_redundant
 from protrnn.profiles.database import find_mmseqs
-from protrnn.redundancy import flag_redundant
-from protrnn.report import redundancy_table
+from protrnn.report.build import redundancy_table
 
 LETTERS = "ACDEFGHIKLMNPQRSTVWY"
 

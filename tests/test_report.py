@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.evaluate import PAIRED_ARRAYS, add_intervals, metrics_to_json
-from protrnn.metrics import evaluate_predictions
-from protrnn.report import (
+from protrnn.evaluation.evaluate import PAIRED_ARRAYS, add_intervals, metrics_to_json
+from protrnn.evaluation.residue_metrics import evaluate_predictions
+from protrnn.report.build import (
     accuracy_table,
     build_report,
     own_profile_source,
@@ -304,7 +304,7 @@ def test_pairwise_identical_and_mismatched_models() -> None:
 
 
 def test_cross_validation_table_summarises_folds():
-    from protrnn.report import cross_validation_table
+    from protrnn.report.build import cross_validation_table
 
     metrics = [
         {
@@ -325,7 +325,7 @@ def test_cross_validation_table_summarises_folds():
 
 
 def test_markdown_tables_render_as_html():
-    from protrnn.report import markdown_html
+    from protrnn.report.build import markdown_html
 
     html = markdown_html("| a | b |\n|---|---:|\n| 1 | <x> |\n\n- note one\n")
     assert "<th>a</th><th>b</th>" in html and "<td>&lt;x&gt;</td>" in html

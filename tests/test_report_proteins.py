@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.evaluate import _clean, _write_protein_predictions
-from protrnn.localization import CLASSES
-from protrnn.protein_metrics import evaluate_proteins
-from protrnn.report_proteins import (
+from protrnn.data.formats.deeploc import CLASSES
+from protrnn.evaluation.evaluate import _clean, _write_protein_predictions
+from protrnn.evaluation.protein_metrics import evaluate_proteins
+from protrnn.report.proteins import (
     DEEPLOC1_ACCURACY,
     PAIRWISE_COLUMNS,
     SUMMARY_COLUMNS,

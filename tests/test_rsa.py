@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
-from protrnn.alphabet import AMINO_ACIDS, SS8, SS8_TO_SS3, sequence_hash
-from protrnn.features import encode_dataset, load_encoded
-from protrnn.models import build_model
-from protrnn.training import collate, evaluate, load_model, masked_loss, predict_proba, train
+from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_TO_SS3, sequence_hash
+from protrnn.encode import encode_dataset, load_encoded
+from protrnn.model.train import collate, evaluate, load_model, masked_loss, predict_proba, train
+from protrnn.model.zoo import build_model
 from tests.test_training import PRESET, TINY_RNN
 
 WEIGHTS = {"ss8": 1.0, "ss3": 1.0, "rsa": 1.0}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from protrnn.sources import SourceError, check_sources
+from protrnn.config.sources import SourceError, check_sources
 
 
 def closed_port_url() -> str:

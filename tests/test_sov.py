@@ -1,7 +1,7 @@
-"""Hand-worked checks of protrnn.sov (SOV'99 and SOV_refine).
+"""Hand-worked checks of protrnn.evaluation.sov (SOV'99 and SOV_refine).
 
 Every expected number below is derived by hand from the published formulas (see the
-protrnn.sov docstring); the arithmetic is in the comments. Positions are 1-based and
+protrnn.evaluation.sov docstring); the arithmetic is in the comments. Positions are 1-based and
 inclusive; "A[1-3]" is a segment of state A covering residues 1..3.
 """
 
@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from protrnn.sov import (
+from protrnn.evaluation.sov import (
     mean_sov,
     sov99,
     sov99_per_state,

@@ -1,5 +1,6 @@
-"""protrnn.structures: chain ids, download specs, DSSP parsing and ideal structures run through
-a loopback HTTP mirror, protrnn.download.fetch and the real mkdssp."""
+"""protrnn.data.formats.pdb_chains: chain ids, download specs, DSSP parsing and ideal structures
+run through
+a loopback HTTP mirror, protrnn.data.download.fetch and the real mkdssp."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from protrnn import structures
-from protrnn.datasets import COLUMNS, load_dataset
-from protrnn.download import fetch, sha256_file
-from protrnn.structures import (
+from protrnn.data.download import fetch, sha256_file
+from protrnn.data.formats import pdb_chains as structures
+from protrnn.data.formats.pdb_chains import (
     cif_chain_ids,
     cif_files_by_pdb,
     find_mkdssp,
@@ -27,6 +27,7 @@ from protrnn.structures import (
     run_dssp,
     structure_downloads,
 )
+from protrnn.data.table import COLUMNS, load_dataset
 from tests.structure_builder import THREE, alpha_helix, beta_pair, build_chain, mmcif, moved
 
 # --- chain ids and downloads -----------------------------------------------------------------

@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from protrnn.alphabet import AMINO_ACIDS, SS3, SS8, SS8_TO_SS3, sequence_hash
-from protrnn.features import encode_dataset, load_encoded
-from protrnn.models import build_model
-from protrnn.training import (
+from protrnn.core.alphabet import AMINO_ACIDS, SS3, SS8, SS8_TO_SS3, sequence_hash
+from protrnn.encode import encode_dataset, load_encoded
+from protrnn.model.train import (
     DEFAULT_BUCKETS,
     autocast,
     bucket_length,
@@ -29,6 +28,7 @@ from protrnn.training import (
     train,
     train_step,
 )
+from protrnn.model.zoo import build_model
 
 TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 16, "layers": 1, "dropout": 0.0}
 PRESET = {

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from protrnn.training import train
+from protrnn.model.train import train
 from tests.test_training import PRESET, TINY_RNN, _synthetic
 
 EPOCHS = 6
@@ -21,7 +21,7 @@ RUNNER = """
 import functools, sys, torch
 print = functools.partial(print, flush=True)
 from pathlib import Path
-from protrnn.training import train
+from protrnn.model.train import train
 torch.set_num_threads(1)
 spec, preset = eval(sys.argv[1]), eval(sys.argv[2])
 train(spec, preset, Path(sys.argv[3]), Path(sys.argv[4]), seed=5, log=print)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.alphabet import sequence_hash
-from protrnn.datasets import read_table
+from protrnn.core.alphabet import sequence_hash
+from protrnn.data.table import read_table
 from tests.tiny_workflow import run_tiny_workflow, tiny_command, tiny_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,7 +240,7 @@ def test_killed_profile_job_resumes_to_identical_profiles(
 
 def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path, tmp_path: Path):
     """A TSV file by local path and PDB chains (mmCIF via the mirror + mkdssp) as new test sets."""
-    from protrnn.structures import find_mkdssp
+    from protrnn.data.formats.pdb_chains import find_mkdssp
     from tests.structure_builder import alpha_helix, beta_pair, mmcif
 
     try:

@@ -1,8 +1,9 @@
 """BLOSUM62 rows in BLAST column order: the PSSM of a protein without homologues.
 
 The matrix is NCBI's integer BLOSUM62 (scale ln(2)/2, i.e. half-bit log-odds), the same unit as
-the MMseqs2 profiles of :mod:`protrnn.profiles.mmseqs2`, so the fallback and real profiles match.
-Residues are mapped with :func:`protrnn.alphabet.normalize_residue` (U->C, O->K, lower->upper);
+the MMseqs2 profiles of :mod:`protrnn.profiles.backends.mmseqs2`, so the fallback and real profiles
+match.
+Residues are mapped with :func:`protrnn.core.alphabet.normalize_residue` (U->C, O->K, lower->upper);
 X (and B, Z, J, anything unknown) gets NCBI's X row: -1 in every column.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from protrnn.alphabet import AA_ALPHABET, AMINO_ACIDS, normalize_residue
+from protrnn.core.alphabet import AA_ALPHABET, AMINO_ACIDS, normalize_residue
 
 # Rows and columns in AA_ALPHABET order (ARNDCQEGHILKMFPSTWYV, then the X row), values from NCBI.
 _ROWS = (

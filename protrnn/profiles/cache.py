@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from protrnn.alphabet import N_AA
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.core.alphabet import N_AA
+from protrnn.core.fileio import atomic_path, atomic_write_text
 
 DEFAULT_ROOT = Path("resources/profile_cache")
 

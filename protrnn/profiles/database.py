@@ -24,8 +24,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from protrnn.alphabet import sequence_hash
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.core.alphabet import sequence_hash
+from protrnn.core.fileio import atomic_path, atomic_write_text
 
 ENV_BINARY = "PROTRNN_MMSEQS"
 _DBTYPE_AMINO_ACIDS = "1"

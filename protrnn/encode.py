@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import (
+from protrnn.core.alphabet import (
     AA_ALPHABET,
     N_AA,
     N_AA_TOKENS,
@@ -26,7 +26,7 @@ from protrnn.alphabet import (
     encode_sequence,
     sequence_hash,
 )
-from protrnn.fileio import atomic_path
+from protrnn.core.fileio import atomic_path
 
 #: PSSM scaling applied at encoding: logistic ``1 / (1 + exp(-x))`` of the raw log-odds score x,
 #: stored as float16 in [0, 1] (raw 0 -> 0.5).

@@ -6,7 +6,8 @@ with replacement out of the ``n`` scored ones (same draw for every model in a pa
 
 - Pooled accuracy (Q8/Q3 as DESIGN.md defines them): ``sum(correct) / sum(total)`` over the
   drawn proteins. Proteins with ``total == 0`` carry no residue and are dropped before drawing.
-- Per-protein means (e.g. SOV, :func:`protrnn.sov.sov_per_protein`): mean of the drawn values;
+- Per-protein means (e.g. SOV, :func:`protrnn.evaluation.sov.sov_per_protein`): mean of the drawn
+  values;
   NaN values (unscored proteins) are dropped first.
 - CIs are equal-tailed percentile intervals: the ``(1-level)/2`` and ``(1+level)/2`` quantiles
   (numpy's default linear interpolation) of the ``n_boot`` replicate statistics. The point

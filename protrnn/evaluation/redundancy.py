@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from protrnn.fasta import write_fasta
+from protrnn.core.fasta import write_fasta
 from protrnn.profiles.database import run_mmseqs
 
 DEFAULTS = {"min_identity": 0.25, "evalue": 0.001, "sensitivity": 7.5}

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from protrnn.fileio import atomic_path
+from protrnn.core.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 

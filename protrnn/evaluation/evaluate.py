@@ -3,10 +3,11 @@
 Outputs in ``out_dir``:
 
 - ``metrics.json``: see :func:`metrics_to_json`; accuracies, SOV and ECE are fractions in
-  [0, 1]. Besides the scalars of :func:`protrnn.metrics.evaluate_predictions` (Q8/Q3, SOV'99 and
+  [0, 1]. Besides the scalars of :func:`protrnn.evaluation.residue_metrics.evaluate_predictions`
+  (Q8/Q3, SOV'99 and
   SOV_refine as means over proteins, macro-F1, ECE, per-class tables with MCC, reliability
   bins, length bins) it holds 95% percentile-bootstrap CIs over proteins
-  (:mod:`protrnn.bootstrap`, seed 0, 1000 resamples; see :func:`add_intervals`):
+  (:mod:`protrnn.evaluation.bootstrap`, seed 0, 1000 resamples; see :func:`add_intervals`):
   ``q8_ci``, ``q3_ci``, ``q3_from_ss8_ci``, ``sov99_ss8_ci``, ``sov99_ss3_ci``,
   ``sov_refine_ss8_ci``, ``sov_refine_ss3_ci`` as ``[low, high]``, ``q8_ci_low`` ...
   ``q3_ci_high`` columns in every ``length_bins`` row, and ``bootstrap`` (the settings).
@@ -31,7 +32,7 @@ too); ``mask`` does not apply.
   ``membrane_accuracy_ci``, ``membrane_n`` (proteins with a known membrane label),
   ``membrane_confusion``, ``membrane_classes``, ``bootstrap``, and the run information
   (model, test_set, dataset, paths, device, splits, ``n_not_test`` proteins left out), all from
-  :func:`protrnn.protein_metrics.evaluate_proteins`.
+  :func:`protrnn.evaluation.protein_metrics.evaluate_proteins`.
 - ``per_class.tsv``: head (``location`` / ``membrane``), class, support, precision, recall, f1,
   mcc (one-vs-rest).
 - ``predictions.npz``: ``ids``, ``true``, ``predicted`` (int64 class indices, -1 unknown),
@@ -54,10 +55,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import SS3, SS8
-from protrnn.bootstrap import bootstrap_ci, bootstrap_mean_ci
-from protrnn.fileio import atomic_path, atomic_write_text
-from protrnn.metrics import LENGTH_BINS, evaluate_predictions, per_class_scores
+from protrnn.core.alphabet import SS3, SS8
+from protrnn.core.fileio import atomic_path, atomic_write_text
+from protrnn.evaluation.bootstrap import bootstrap_ci, bootstrap_mean_ci
+from protrnn.evaluation.residue_metrics import LENGTH_BINS, evaluate_predictions, per_class_scores
 
 #: Bootstrap settings of the CIs in metrics.json (and of the report's paired tests).
 N_BOOT = 1000
@@ -146,8 +147,10 @@ def add_intervals(
     """Copy of ``result`` with percentile-bootstrap CIs over proteins (see the module docstring).
 
     Pooled accuracies (Q8, Q3, Q3 from the 8-state head, and Q8/Q3 of every length bin) use
-    :func:`protrnn.bootstrap.bootstrap_ci` on the per-protein correct/total counts; SOVs use
-    :func:`protrnn.bootstrap.bootstrap_mean_ci` on the per-protein values. Macro-F1 and ECE get
+    :func:`protrnn.evaluation.bootstrap.bootstrap_ci` on the per-protein correct/total counts; SOVs
+    use
+    :func:`protrnn.evaluation.bootstrap.bootstrap_mean_ci` on the per-protein values. Macro-F1 and
+    ECE get
     no interval.
     """
     out = dict(result)
@@ -257,14 +260,14 @@ def evaluate_model(
     Names follow the workflow layout: the model is the model file's folder
     (``results/models/{model}/model.pt``), the test set is ``out_dir``'s name
     (``results/eval/{model}/{testset}``), the dataset the encoded file's stem. ``device``
-    None lets :func:`protrnn.training.resolve_device` pick (CUDA when available). Returns the
+    None lets :func:`protrnn.model.train.resolve_device` pick (CUDA when available). Returns the
     metrics.json content.
     """
     model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
     if mask not in MASKS:
         raise ValueError(f"unknown mask {mask!r}; choose one of {sorted(MASKS)}")
-    features = _module("protrnn.features")
-    training = _module("protrnn.training")
+    features = _module("protrnn.encode")
+    training = _module("protrnn.model.train")
 
     encoded = features.load_encoded(encoded_path)
     if is_per_protein(encoded):
@@ -443,17 +446,18 @@ def evaluate_protein_model(
 ) -> dict:
     """Score a per-protein model on the ``test`` proteins of ``encoded_path``; write outputs.
 
-    ``encoded`` may pass the already loaded set. Uses ``protrnn.training.load_model`` and
+    ``encoded`` may pass the already loaded set. Uses ``protrnn.model.train.load_model`` and
     ``predict_proba`` (per protein ``{"location": (C,), "membrane": (2,)}`` probabilities; the
-    membrane head is optional) and :func:`protrnn.protein_metrics.evaluate_proteins`. Names
+    membrane head is optional) and :func:`protrnn.evaluation.protein_metrics.evaluate_proteins`.
+    Names
     follow :func:`evaluate_model`. Returns the metrics.json content.
     """
-    from protrnn.protein_metrics import evaluate_proteins
+    from protrnn.evaluation.protein_metrics import evaluate_proteins
 
     model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
-    training = _module("protrnn.training")
+    training = _module("protrnn.model.train")
     if encoded is None:
-        encoded = _module("protrnn.features").load_encoded(encoded_path)
+        encoded = _module("protrnn.encode").load_encoded(encoded_path)
     classes = [str(c) for c in getattr(encoded, "classes", ())]
     if not classes:
         raise ValueError(f"{encoded_path}: per-protein set without class names")

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.alphabet import N_AA_TOKENS, SS3, SS8
+from protrnn.core.alphabet import N_AA_TOKENS, SS3, SS8
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _CNN_RNN = {

@@ -3,9 +3,10 @@
 Every backend returns the same thing: per query an L x 20 float32 PSSM in BLAST column order
 (half-bit log-odds), BLOSUM62 rows without hits, self-hits removed, plus a stats dict. Backends:
 
-- ``mmseqs2`` (default): :mod:`protrnn.profiles.mmseqs2`, iterative MMseqs2 search.
-- ``psiblast``: :mod:`protrnn.profiles.psiblast`, NCBI BLAST+ as in PSIPRED.
-- ``jackhmmer``: :mod:`protrnn.profiles.jackhmmer`, HMMER through pyhmmer (installs from PyPI).
+- ``mmseqs2`` (default): :mod:`protrnn.profiles.backends.mmseqs2`, iterative MMseqs2 search.
+- ``psiblast``: :mod:`protrnn.profiles.backends.psiblast`, NCBI BLAST+ as in PSIPRED.
+- ``jackhmmer``: :mod:`protrnn.profiles.backends.jackhmmer`, HMMER through pyhmmer (installs from
+  PyPI).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class _MMseqs2:
     """Adapter: the MMseqs2 functions take a database prefix and the binary."""
 
     def __init__(self) -> None:
-        from protrnn.profiles import mmseqs2
+        from protrnn.profiles.backends import mmseqs2
 
         self._module = mmseqs2
         self.DEFAULT_PARAMS = dict(mmseqs2.DEFAULT_PARAMS)
@@ -69,4 +70,4 @@ def get_backend(name: str) -> Backend:
         raise ValueError(f"unknown profile backend {name!r}; choose one of {BACKENDS}")
     if name == "mmseqs2":
         return _MMseqs2()
-    return importlib.import_module(f"protrnn.profiles.{name}")  # type: ignore[return-value]
+    return importlib.import_module(f"protrnn.profiles.backends.{name}")  # type: ignore[return-value]

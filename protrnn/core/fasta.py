@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from protrnn.fileio import atomic_path
+from protrnn.core.fileio import atomic_path
 
 
 class FastaRecord(NamedTuple):

@@ -3,7 +3,7 @@
 For machines without BLAST, MMseqs2 or root: ``pip install pyhmmer`` is all it needs.
 
 Database (:func:`build_database`): the sources concatenated into ``{out_dir}/db.fasta``, every
-sequence normalised (:func:`protrnn.alphabet.normalize_sequence`: upper case, U->C, O->K, other
+sequence normalised (:func:`protrnn.core.alphabet.normalize_sequence`: upper case, U->C, O->K, other
 letters -> X) and named ``{sequence_hash}.{key}`` (key = 0..N-1 in input order), plus
 ``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the raw sequence) and ``db.json``. The hashes are
 those of :func:`protrnn.profiles.database.build_database`, so every backend agrees on what an
@@ -47,9 +47,9 @@ from types import ModuleType
 
 import numpy as np
 
-from protrnn.alphabet import AMINO_ACIDS, N_AA, normalize_residue, normalize_sequence
-from protrnn.alphabet import sequence_hash as _sequence_hash
-from protrnn.fileio import atomic_path, atomic_write_text
+from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_residue, normalize_sequence
+from protrnn.core.alphabet import sequence_hash as _sequence_hash
+from protrnn.core.fileio import atomic_path, atomic_write_text
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import _concatenate_fasta, file_sha256, read_db_hashes
 
@@ -97,7 +97,8 @@ _NORMALIZE_TABLE = {c: normalize_residue(chr(c)) for c in range(128)}
 
 
 def normalize_fast(sequence: str) -> str:
-    """:func:`protrnn.alphabet.normalize_sequence` via ``str.translate`` (fast on 74M residues)."""
+    """:func:`protrnn.core.alphabet.normalize_sequence` via ``str.translate`` (fast on 74M
+    residues)."""
     if not sequence.isascii():
         return normalize_sequence(sequence)
     return sequence.translate(_NORMALIZE_TABLE)
@@ -136,7 +137,8 @@ def write_fasta_database(
     ``fasta_out`` under the name ``header(key, sequence_hash)`` and ``key<TAB>hash`` lines to
     ``hashes_out``; return the database description without ``tool`` and ``version``.
 
-    Keys are 0..N-1 in input order; the hash is :func:`protrnn.alphabet.sequence_hash` of the raw
+    Keys are 0..N-1 in input order; the hash is :func:`protrnn.core.alphabet.sequence_hash` of the
+    raw
     sequence (the self-hit key of every backend). The checksum is computed as in
     :func:`protrnn.profiles.database.build_database`.
     """

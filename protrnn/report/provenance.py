@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from protrnn.datasets import read_table
-from protrnn.download import sha256_file
+from protrnn.data.download import sha256_file
+from protrnn.data.table import read_table
 
 
 def _git_commit(repo: Path) -> str:

@@ -1,6 +1,7 @@
 """Per-protein classification metrics (subcellular localization, membrane/soluble).
 
-Conventions (as :mod:`protrnn.metrics` for residues, with the protein as the unit):
+Conventions (as :mod:`protrnn.evaluation.residue_metrics` for residues, with the protein as the
+unit):
 
 - Labels are integer class indices; ``-1`` means unknown and the protein is not scored for that
   head (location or membrane). Predictions are ``N x C`` probabilities (argmax taken) or ``N``
@@ -8,8 +9,9 @@ Conventions (as :mod:`protrnn.metrics` for residues, with the protein as the uni
 - Accuracy = fraction of scored proteins whose argmax is the true class.
 - Confusion matrices have true classes as rows and predicted classes as columns.
 - Per-class precision, recall, F1 and one-vs-rest MCC come from
-  :func:`protrnn.metrics.per_class_scores` (NaN where undefined); macro-F1 is the unweighted mean
-  of the defined per-class F1 (:func:`protrnn.metrics.macro_f1`).
+  :func:`protrnn.evaluation.residue_metrics.per_class_scores` (NaN where undefined); macro-F1 is
+  the unweighted mean
+  of the defined per-class F1 (:func:`protrnn.evaluation.residue_metrics.macro_f1`).
 - MCC is the multi-class Matthews correlation coefficient R_K of Gorodkin (2004), computed from
   the confusion matrix C (s = total, c = trace, t_k = row sums, p_k = column sums)::
 
@@ -21,8 +23,8 @@ Conventions (as :mod:`protrnn.metrics` for residues, with the protein as the uni
 - Membrane head: column 1 of its ``N x 2`` probabilities is ``membrane``, column 0 ``soluble``
   (label 1 membrane, 0 soluble, -1 unknown); its accuracy counts proteins with a known label.
 - ECE: top-label calibration error over scored proteins, 15 equal-width bins
-  (:func:`protrnn.metrics.calibration`).
-- 95 % CIs: percentile bootstrap over proteins (:mod:`protrnn.bootstrap`, seed 0, 1,000
+  (:func:`protrnn.evaluation.residue_metrics.calibration`).
+- 95 % CIs: percentile bootstrap over proteins (:mod:`protrnn.evaluation.bootstrap`, seed 0, 1,000
   resamples by default), for accuracy, MCC and membrane accuracy. Accuracy and MCC use the same
   draws (same seed, same scored proteins), so their intervals describe the same replicates.
 """
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from protrnn.bootstrap import (
+from protrnn.evaluation.bootstrap import (
     _check,
     _empty_result,
     _index_chunks,
@@ -42,7 +44,7 @@ from protrnn.bootstrap import (
     bootstrap_ci,
     paired_bootstrap_test,
 )
-from protrnn.metrics import calibration, macro_f1, per_class_scores
+from protrnn.evaluation.residue_metrics import calibration, macro_f1, per_class_scores
 
 #: Class names of the membrane head, in column order.
 MEMBRANE_CLASSES = ("soluble", "membrane")
@@ -132,7 +134,8 @@ def bootstrap_mcc_ci(
     """R_K over proteins with ``y_true >= 0`` and its percentile-bootstrap CI over proteins.
 
     Returns ``(estimate, ci_low, ci_high)``; all NaN if no protein is scored. The draws equal
-    those of :func:`protrnn.bootstrap.bootstrap_ci` for the same scored proteins and seed.
+    those of :func:`protrnn.evaluation.bootstrap.bootstrap_ci` for the same scored proteins and
+    seed.
     """
     _check(n_boot, level)
     t, p = np.asarray(y_true, np.int64), as_labels(y_pred)
@@ -161,7 +164,7 @@ def paired_bootstrap_mcc_test(
 ) -> dict:
     """Paired bootstrap of ``R_K(a) - R_K(b)`` on the same proteins (``y_true >= 0``).
 
-    Same output and two-sided p-value as :func:`protrnn.bootstrap.paired_bootstrap_test`.
+    Same output and two-sided p-value as :func:`protrnn.evaluation.bootstrap.paired_bootstrap_test`.
     """
     _check(n_boot, level)
     t = np.asarray(y_true, np.int64)

@@ -3,7 +3,8 @@
 MMseqs2's ``search --num-iterations`` cannot drop hits between iterations, so the loop of its own
 iterative workflow (``blastpgp.sh``: prefilter -> subtract known hits -> align -> merge ->
 result2profile -> next iteration with the profile as query) runs here, and after every
-prefilter the DB sequences identical to the query (by :func:`protrnn.alphabet.sequence_hash`) are
+prefilter the DB sequences identical to the query (by :func:`protrnn.core.alphabet.sequence_hash`)
+are
 removed before anything is aligned. Features therefore do not depend on whether the DB holds
 the query. (E-values still scale with the DB's size, as in any search.)
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
+from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import (
     read_db_hashes,

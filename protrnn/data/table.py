@@ -8,12 +8,13 @@ Canonical table (docs/architecture.md): one row per protein with the string colu
 accessibility per residue, comma-separated decimals in [0, 1] or ``nan``; empty when the source
 has none). Per-residue columns may be empty in a per-protein dataset; a per-residue row needs ss3
 and eval_mask, while ss8 may be empty (unknown) when the source has only 3-state labels. More
-formats: :mod:`protrnn.formats` (three_line, tsv) and :mod:`protrnn.structures` (pdb_chains).
+formats: :mod:`protrnn.data.formats.text` (three_line, tsv) and
+:mod:`protrnn.data.formats.pdb_chains` (pdb_chains).
 
 Choices made here:
 
 - Sequences are upper-cased; non-standard letters (X, U, O, B, Z) are kept as in the source.
-- ss8 goes through :func:`protrnn.alphabet.normalize_ss8` (coil ``L``/``-`` -> ``C``).
+- ss8 goes through :func:`protrnn.core.alphabet.normalize_ss8` (coil ``L``/``-`` -> ``C``).
 - The source's ss3 must equal the DSSP 8->3 reduction of its ss8. All published files checked
   (NetSurfP train 10,792 chains, CB513, TS115, CASP12, DCRNN CB513) agree on every residue, so a
   disagreement means a corrupt or different file and is an error, not a silent fix.
@@ -37,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import SS3, SS8, normalize_ss8, ss8_to_ss3
-from protrnn.fasta import FastaRecord, iter_fasta
-from protrnn.fileio import atomic_path
+from protrnn.core.alphabet import SS3, SS8, normalize_ss8, ss8_to_ss3
+from protrnn.core.fasta import FastaRecord, iter_fasta
+from protrnn.core.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ FORMAT_OPTIONS = {
     "tsv": frozenset({"prefix", "split"}),
     "pdb_chains": frozenset({"prefix", "split", "chains"}),
 }
-#: Per-protein localization formats: parsed (and their options checked) by protrnn.localization.
+#: Per-protein localization formats: parsed (and their options checked) by
+#: protrnn.data.formats.deeploc.
 LOCALIZATION_FORMATS = ("deeploc2_csv", "deeploc1_fasta")
 
 #: NetSurfP/ProtTrans header names (lower-cased, stripped) -> canonical field.
@@ -403,7 +405,8 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
 
     ``files``: the raw file (key ``data``, or the only key besides ``flip_splits``, e.g. ``csv``)
     and, for netsurfp_csv, optionally ``flip_splits`` (FLIP's splits.zip); for pdb_chains one
-    mmCIF file per PDB entry, keyed by the PDB id (see :func:`protrnn.structures.cif_files_by_pdb`).
+    mmCIF file per PDB entry, keyed by the PDB id (see
+    :func:`protrnn.data.formats.pdb_chains.cif_files_by_pdb`).
     ``options`` (:data:`FORMAT_OPTIONS`): netsurfp_csv takes ``member``, ``prefix`` (default: the
     file stem), ``split``; dcrnn_cb513_csv takes ``prefix`` and ``split``; three_line takes
     ``split`` and ``labels`` (ss8 | ss3 | auto); tsv takes ``split``; pdb_chains takes ``chains``
@@ -411,7 +414,7 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
     data and ignore ``prefix``.
     """
     if fmt in LOCALIZATION_FORMATS:
-        from protrnn.localization import load
+        from protrnn.data.formats.deeploc import load
 
         return load(fmt, files, options)
     if fmt not in FORMAT_OPTIONS:
@@ -422,7 +425,7 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
         raise ValueError(f"{fmt}: unknown option(s) {sorted(unknown)}; allowed {sorted(allowed)}")
     split = options.get("split", "test")
     if fmt == "pdb_chains":
-        from protrnn.structures import cif_files_by_pdb, load_structure_dataset
+        from protrnn.data.formats.pdb_chains import cif_files_by_pdb, load_structure_dataset
 
         chains = options.get("chains")
         if not chains or isinstance(chains, str):
@@ -430,7 +433,7 @@ def load_dataset(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]
         return load_structure_dataset(list(chains), cif_files_by_pdb(files), split)
     path = _main_file(files, fmt)
     if fmt in ("three_line", "tsv"):
-        from protrnn.formats import parse_three_line, parse_tsv
+        from protrnn.data.formats.text import parse_three_line, parse_tsv
 
         if fmt == "tsv":
             return parse_tsv(path, split=split)

@@ -6,9 +6,10 @@ per-residue ones); it writes the TSV tables and figures and returns HTML section
 ``build_report``'s ``(anchor, heading, html)`` form, the tables and the figure paths. The
 pieces (tables, HTML fragments, figures) are public too.
 
-Units follow :mod:`protrnn.report`: accuracies (location, membrane) and ECE in percent in the
+Units follow :mod:`protrnn.report.build`: accuracies (location, membrane) and ECE in percent in the
 tables and TSVs; MCC (Gorodkin's multi-class R_K), F1 and macro-F1 as fractions in [0, 1].
-metrics.json holds fractions (:mod:`protrnn.evaluate`); published rows are given in percent.
+metrics.json holds fractions (:mod:`protrnn.evaluation.evaluate`); published rows are given in
+percent.
 
 Written to ``out_dir``: ``protein_accuracy.tsv`` (:data:`SUMMARY_COLUMNS`),
 ``protein_per_class.tsv``, ``protein_confusion.tsv`` (long: test_set, model, true, predicted,
@@ -16,8 +17,8 @@ count), ``protein_pairwise.tsv`` (:data:`PAIRWISE_COLUMNS`), and ``figures/prote
 
 Pairwise tests: for every pair of own models on a per-protein test set, paired percentile
 bootstraps over proteins (seed 0, 1,000 resamples by default) of the accuracy difference
-(:func:`protrnn.bootstrap.paired_bootstrap_test`), the MCC difference
-(:func:`protrnn.protein_metrics.paired_bootstrap_mcc_test`) and the membrane-accuracy
+(:func:`protrnn.evaluation.bootstrap.paired_bootstrap_test`), the MCC difference
+(:func:`protrnn.evaluation.protein_metrics.paired_bootstrap_mcc_test`) and the membrane-accuracy
 difference (proteins with a known membrane label), paired by protein id. No correction for
 multiple comparisons.
 """
@@ -39,21 +40,21 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
-from protrnn.fileio import atomic_path  # noqa: E402
-from protrnn.protein_metrics import paired_bootstrap_mcc_test  # noqa: E402
-from protrnn.report_common import ALPHA  # noqa: E402
-from protrnn.report_common import escape as _e  # noqa: E402
-from protrnn.report_common import fmt as _fmt  # noqa: E402
-from protrnn.report_common import fmt_ci as _fmt_ci  # noqa: E402
-from protrnn.report_common import img as _img  # noqa: E402
-from protrnn.report_common import int_or_none as _int_or_none  # noqa: E402
-from protrnn.report_common import missing as _missing  # noqa: E402
-from protrnn.report_common import pct as _pct  # noqa: E402
-from protrnn.report_common import row_normalized as _row_normalized  # noqa: E402
-from protrnn.report_common import safe_name as _safe  # noqa: E402
-from protrnn.report_common import save_figure as _save  # noqa: E402
-from protrnn.report_common import verdict as _verdict  # noqa: E402
+from protrnn.core.fileio import atomic_path  # noqa: E402
+from protrnn.evaluation.bootstrap import paired_bootstrap_test  # noqa: E402
+from protrnn.evaluation.protein_metrics import paired_bootstrap_mcc_test  # noqa: E402
+from protrnn.report.common import ALPHA  # noqa: E402
+from protrnn.report.common import escape as _e  # noqa: E402
+from protrnn.report.common import fmt as _fmt  # noqa: E402
+from protrnn.report.common import fmt_ci as _fmt_ci  # noqa: E402
+from protrnn.report.common import img as _img  # noqa: E402
+from protrnn.report.common import int_or_none as _int_or_none  # noqa: E402
+from protrnn.report.common import missing as _missing  # noqa: E402
+from protrnn.report.common import pct as _pct  # noqa: E402
+from protrnn.report.common import row_normalized as _row_normalized  # noqa: E402
+from protrnn.report.common import safe_name as _safe  # noqa: E402
+from protrnn.report.common import save_figure as _save  # noqa: E402
+from protrnn.report.common import verdict as _verdict  # noqa: E402
 
 OWN_SOURCE = "this workflow"
 #: DeepLoc 1.0's published 10-class test accuracy (percent), Almagro Armenteros et al. 2017.
@@ -140,7 +141,8 @@ def split_eval_files(eval_files: Iterable[Path]) -> tuple[list[Path], list[Path]
 
 
 def load_protein_metrics(path: Path) -> dict:
-    """Read a per-protein metrics.json (:func:`protrnn.evaluate.evaluate_protein_model`)."""
+    """Read a per-protein metrics.json
+    (:func:`protrnn.evaluation.evaluate.evaluate_protein_model`)."""
     data = json.loads(Path(path).read_text())
     for key in ("model", "test_set", "accuracy", "classes", "confusion"):
         if key not in data:
@@ -581,7 +583,7 @@ def protein_pairwise_html(pairwise: pd.DataFrame, test_set: str) -> str:
 
 
 def parse_stats_html(parse_stats: Mapping[str, Mapping[str, Any]]) -> str:
-    """One row per dataset from its ``parse_stats`` (:mod:`protrnn.localization`): records
+    """One row per dataset from its ``parse_stats`` (:mod:`protrnn.data.formats.deeploc`): records
     read, dropped per reason, kept, kept per split, and what was excluded."""
     if not parse_stats:
         return ""
@@ -646,7 +648,7 @@ def protein_report_sections(
     optional mcc, macro_f1, membrane_accuracy, n_proteins, note, source), e.g.
     :func:`deeploc1_published`. ``prediction_files``: per-protein predictions.npz for the
     pairwise tests (None: those next to each metrics.json). ``parse_stats``: dataset name ->
-    ``df.attrs["parse_stats"]`` of :mod:`protrnn.localization`, shown as a dataset table.
+    ``df.attrs["parse_stats"]`` of :mod:`protrnn.data.formats.deeploc`, shown as a dataset table.
     Writes the TSVs and ``figures/protein_*.png`` under ``out_dir`` (see the module
     docstring). With no evaluation and no published row, returns an empty report.
     """

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "config.schema.yaml"
 
 
 #: Model types with one output per protein (many-to-one); the others predict per residue.

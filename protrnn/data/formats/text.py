@@ -1,6 +1,6 @@
 """Text formats that users bring their own datasets in: 3-line FASTA-like files and TSV tables.
 
-Both are read by :func:`protrnn.datasets.load_dataset` (formats ``three_line`` and ``tsv``), may
+Both are read by :func:`protrnn.data.table.load_dataset` (formats ``three_line`` and ``tsv``), may
 be gzip-compressed (recognized by content, not by name) and become the canonical table. Any error
 is a ValueError naming the file, the line and, where known, the record id.
 
@@ -14,7 +14,8 @@ is a ValueError naming the file, the line and, where known, the record id.
 - sequence: letters only, upper-cased (non-standard letters kept, as in the other formats).
 - labels: one letter per residue, 8-state DSSP letters (``HGIEBTSC``) or 3-state (``HEC``). Coil
   may be written ``C``, ``L``, ``-``, ``_`` or blank (a space), and DSSP >= 4's ``P`` (PPII) is
-  coil too, as in :func:`protrnn.alphabet.normalize_ss8`. Option ``labels`` says which: ``ss8``,
+  coil too, as in :func:`protrnn.core.alphabet.normalize_ss8`. Option ``labels`` says which:
+  ``ss8``,
   ``ss3`` or ``auto`` (default: ``ss8`` when any letter of ``G I B T S P`` occurs anywhere in the
   file, else ``ss3``; so an 8-state file that happens to use only H, E and coil is read as 3-state:
   say ``labels: ss8`` to keep its ss8 column). ss3 is derived from ss8; a 3-state file leaves
@@ -26,7 +27,7 @@ is a ValueError naming the file, the line and, where known, the record id.
 ``tsv``: a header line, then one protein per line, tab-separated, no quoting. Columns (header
 names are case-insensitive): ``id`` and ``sequence`` (required), and any of ``ss8``, ``ss3``,
 ``eval_mask``, ``cb513_mask``, ``split``, ``label``, ``membrane``, ``rsa`` with the meaning of
-the canonical table (see :mod:`protrnn.datasets`); any other column is an error naming it.
+the canonical table (see :mod:`protrnn.data.table`); any other column is an error naming it.
 
 - ss8/ss3 cells are not stripped (a blank is coil); the other cells are.
 - ss3 is derived from ss8 when the column is missing or the cell empty; when both are given,
@@ -45,8 +46,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from protrnn.alphabet import SS3, normalize_ss8, ss8_to_ss3
-from protrnn.datasets import COLUMNS, SPLITS, _check_rsa, _frame, _row
+from protrnn.core.alphabet import SS3, normalize_ss8, ss8_to_ss3
+from protrnn.data.table import COLUMNS, SPLITS, _check_rsa, _frame, _row
 
 #: Label alphabets of the ``labels`` option of three_line.
 LABEL_KINDS = ("auto", "ss8", "ss3")

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from protrnn.fileio import atomic_path  # noqa: E402
+from protrnn.core.fileio import atomic_path  # noqa: E402
 
 #: Significance level of the paired bootstrap tests.
 ALPHA = 0.05

@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from protrnn.features import N_FEATURES, EncodedSet, load_encoded
-from protrnn.fileio import atomic_path, atomic_write_text
-from protrnn.models import build_model, count_parameters, model_task
+from protrnn.core.fileio import atomic_path, atomic_write_text
+from protrnn.encode import N_FEATURES, EncodedSet, load_encoded
+from protrnn.model.zoo import build_model, count_parameters, model_task
 
 VALID_SEED = 12345
 VALID_FRACTION = 0.10

@@ -1,7 +1,7 @@
 """PSI-BLAST profiles (NCBI BLAST+, PSIPRED's recipe) with identical copies of the query excluded.
 
 Database (:func:`build_database`): the sources concatenated and normalised
-(:func:`protrnn.alphabet.normalize_sequence`: upper case, U->C, O->K, other letters -> X), each
+(:func:`protrnn.core.alphabet.normalize_sequence`: upper case, U->C, O->K, other letters -> X), each
 sequence named ``lcl|s{key}`` (key = 0..N-1 in input order; the explicit local-id prefix stops
 BLAST from reading ids as accessions), ``makeblastdb -dbtype prot -parse_seqids
 -blastdb_version 5`` at ``{out_dir}/db``, plus ``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the
@@ -42,11 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
-from protrnn.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
-from protrnn.fileio import atomic_write_text
+from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
+from protrnn.core.fileio import atomic_write_text
+from protrnn.profiles.backends.jackhmmer import write_fasta_database
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import read_db_hashes
-from protrnn.profiles.jackhmmer import write_fasta_database
 
 TOOL = "psiblast"
 ENV_BINARY = "PROTRNN_PSIBLAST"

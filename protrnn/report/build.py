@@ -7,11 +7,12 @@ columns ``*_ci_low``/``*_ci_high``), ``per_class.tsv``, ``pairwise.tsv``, ``leng
 
 Units: Q8/Q3, SOV and ECE in the report and its TSVs are percentages; F1, MCC, macro-F1 and
 the reliability-diagram columns of calibration.tsv (bin edges, mean confidence, accuracy) are
-fractions in [0, 1]. metrics.json files hold fractions (see :mod:`protrnn.evaluate`);
+fractions in [0, 1]. metrics.json files hold fractions (see :mod:`protrnn.evaluation.evaluate`);
 published values are given in percent.
 
 Pairwise tests: for every pair of own models on a test set, a paired percentile bootstrap over
-proteins (:func:`protrnn.bootstrap.paired_bootstrap_test`, seed 0, 1000 resamples) of the Q8
+proteins (:func:`protrnn.evaluation.bootstrap.paired_bootstrap_test`, seed 0, 1000 resamples) of
+the Q8
 and Q3 difference, using the per-protein correct/total counts of each model's predictions.npz,
 paired by protein id. No correction for multiple comparisons is applied.
 """
@@ -33,20 +34,20 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from protrnn.bootstrap import paired_bootstrap_test  # noqa: E402
-from protrnn.fileio import atomic_path, atomic_write_text  # noqa: E402
-from protrnn.report_common import ALPHA  # noqa: E402
-from protrnn.report_common import escape as _e  # noqa: E402
-from protrnn.report_common import fmt as _fmt  # noqa: E402
-from protrnn.report_common import fmt_ci as _fmt_ci  # noqa: E402
-from protrnn.report_common import img as _img  # noqa: E402
-from protrnn.report_common import int_or_none as _int_or_none  # noqa: E402
-from protrnn.report_common import pct as _pct  # noqa: E402
-from protrnn.report_common import row_normalized as _row_normalized  # noqa: E402
-from protrnn.report_common import safe_name as _safe  # noqa: E402
-from protrnn.report_common import save_figure as _save  # noqa: E402
-from protrnn.report_common import verdict as _verdict  # noqa: E402
-from protrnn.report_proteins import (  # noqa: E402
+from protrnn.core.fileio import atomic_path, atomic_write_text  # noqa: E402
+from protrnn.evaluation.bootstrap import paired_bootstrap_test  # noqa: E402
+from protrnn.report.common import ALPHA  # noqa: E402
+from protrnn.report.common import escape as _e  # noqa: E402
+from protrnn.report.common import fmt as _fmt  # noqa: E402
+from protrnn.report.common import fmt_ci as _fmt_ci  # noqa: E402
+from protrnn.report.common import img as _img  # noqa: E402
+from protrnn.report.common import int_or_none as _int_or_none  # noqa: E402
+from protrnn.report.common import pct as _pct  # noqa: E402
+from protrnn.report.common import row_normalized as _row_normalized  # noqa: E402
+from protrnn.report.common import safe_name as _safe  # noqa: E402
+from protrnn.report.common import save_figure as _save  # noqa: E402
+from protrnn.report.common import verdict as _verdict  # noqa: E402
+from protrnn.report.proteins import (  # noqa: E402
     is_per_protein_published,
     load_protein_predictions,
     protein_report_sections,
@@ -187,7 +188,7 @@ nav a { margin-right: 1em; }
 
 
 def load_metrics(path: Path) -> dict:
-    """Read one metrics.json written by :func:`protrnn.evaluate.evaluate_model`."""
+    """Read one metrics.json written by :func:`protrnn.evaluation.evaluate.evaluate_model`."""
     data = json.loads(Path(path).read_text())
     for key in ("model", "test_set", "q8", "q3"):
         if key not in data:

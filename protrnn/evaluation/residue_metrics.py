@@ -18,7 +18,8 @@ Conventions (DESIGN.md, "Evaluation"):
   ``m/15 <= confidence < (m+1)/15``, the last bin includes 1). ECE = sum over bins of
   ``n_m / N * |accuracy_m - mean confidence_m|`` (Guo et al. 2017). Needs probabilities;
   with label predictions it is NaN.
-- SOV (:mod:`protrnn.sov`) is computed per protein over observed segments; the set value is
+- SOV (:mod:`protrnn.evaluation.sov`) is computed per protein over observed segments; the set value
+  is
   the mean over proteins (proteins with no observed residue left out).
 """
 
@@ -29,8 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from protrnn.alphabet import SS3, SS8, SS8_TO_SS3
-from protrnn.sov import sov_per_protein
+from protrnn.core.alphabet import SS3, SS8, SS8_TO_SS3
+from protrnn.evaluation.sov import sov_per_protein
 
 #: Index map ss8 -> ss3 (H, G, I -> H; E, B -> E; T, S, C -> C) as an integer lookup table.
 SS8_TO_SS3_INDEX = np.array([SS3.index(SS8_TO_SS3[c]) for c in SS8], dtype=np.int64)
@@ -47,7 +48,7 @@ LENGTH_BINS: tuple[tuple[str, int, float], ...] = (
 #: Number of equal-width confidence bins for ECE and reliability diagrams.
 N_CALIBRATION_BINS = 15
 
-#: SOV variants computed per protein: result key -> protrnn.sov method.
+#: SOV variants computed per protein: result key -> protrnn.evaluation.sov method.
 SOV_METHODS = {"sov99": "sov99", "sov_refine": "refine"}
 
 #: How the set-level SOV is formed (written to metrics.json as ``sov_averaging``).

@@ -34,7 +34,7 @@ accession, 8 more a sequence) and the validation file 100 of 1,678; the other di
 
 Both formats accept and ignore option ``prefix`` (ids are UniProt accessions; the workflow's
 parse script passes the dataset name). Sequences are upper-cased; non-standard letters (U, B,
-X, Z) are kept as in the source, as :mod:`protrnn.datasets` does. Table columns: ``label`` =
+X, Z) are kept as in the source, as :mod:`protrnn.data.table` does. Table columns: ``label`` =
 the location class name (one of :data:`CLASSES`), ``membrane`` = membrane/soluble/unknown,
 the per-residue columns empty.
 
@@ -62,8 +62,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from protrnn.datasets import COLUMNS, SPLITS, validate_table
-from protrnn.fasta import iter_fasta
+from protrnn.core.fasta import iter_fasta
+from protrnn.data.table import COLUMNS, SPLITS, validate_table
 
 #: The 10 DeepLoc locations, in the canonical class order (alphabetical, as DeepLoc 2.0 lists
 #: them); the class index of an encoded set is the position in this tuple unless the config says

@@ -2,7 +2,7 @@
 
 A ``pdb_chains`` dataset lists chains such as ``1ABC_A``. The workflow downloads each entry's
 mmCIF once (:func:`structure_downloads` gives url / mirror_path per PDB id for
-:func:`protrnn.download.fetch`; RCSB files change with remediation, so no sha256 is pinned and
+:func:`protrnn.data.download.fetch`; RCSB files change with remediation, so no sha256 is pinned and
 :func:`load_structure_dataset` records the checksum of the file it read), runs DSSP on it
 (:func:`run_dssp`) and turns each chain's residues into one canonical row (:func:`parse_dssp`).
 
@@ -49,9 +49,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from protrnn.alphabet import AMINO_ACIDS, SS8, SS8_ALIASES, ss8_to_ss3
-from protrnn.datasets import SPLITS, _frame, _row
-from protrnn.download import sha256_file
+from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_ALIASES, ss8_to_ss3
+from protrnn.data.download import sha256_file
+from protrnn.data.table import SPLITS, _frame, _row
 
 log = logging.getLogger(__name__)
 

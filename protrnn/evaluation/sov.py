@@ -40,7 +40,8 @@ The two scores differ only in the allowance ``delta``:
 
 Conventions of this module
 --------------------------
-- Scores are fractions in [0, 1] (like :mod:`protrnn.metrics`), not percentages. NaN means
+- Scores are fractions in [0, 1] (like :mod:`protrnn.evaluation.residue_metrics`), not percentages.
+  NaN means
   "undefined": no observed residue, or (per state) the state is absent from the observed
   reference (N(i) = 0).
 - The states scored are the states present in the observed reference, as in ``SOV_refine.pl``.
@@ -53,7 +54,7 @@ Conventions of this module
   side of a disordered loop. All sums (N(i), and for SOV_refine the segment sum in delta_all)
   run over the segments of all stretches, and ``len(r)`` is the number of observed residues.
 - Inputs are both strings (e.g. ``"CHHHEEC"``) or both 1-D integer label arrays (e.g. the SS8
-  indices of :mod:`protrnn.alphabet`, negative = unknown). Per-state dicts are keyed by
+  indices of :mod:`protrnn.core.alphabet`, negative = unknown). Per-state dicts are keyed by
   character for strings and by int for label arrays.
 - DESIGN.md: SOV is computed per protein and the mean over proteins is reported
   (:func:`mean_sov`, :func:`sov_per_protein`).

@@ -1,0 +1,1 @@
+"""The workflow configuration: schema validation, cross-checks, folds, input sources."""

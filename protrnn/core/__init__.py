@@ -1,0 +1,1 @@
+"""Shared building blocks of every stage: alphabets, atomic files, FASTA, logging."""

@@ -1,0 +1,1 @@
+"""Datasets: downloads, the canonical table, and one parser module per input format."""

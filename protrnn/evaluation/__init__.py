@@ -1,0 +1,1 @@
+"""Evaluation: per-residue and per-protein metrics, SOV, bootstrap, redundancy."""

@@ -1,0 +1,1 @@
+"""Models: the zoo, batching, checkpoints, the train loop and inference."""

@@ -1,0 +1,1 @@
+"""The HTML comparison report: reads result files only."""
