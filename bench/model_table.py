@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from protrnn.config.checks import load_config, model_spec
+from protrnn.config import load_config, model_spec
 from protrnn.model.zoo import build_model, count_parameters, model_task
 
 

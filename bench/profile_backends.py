@@ -6,7 +6,7 @@ Usage:
         [--out results/bench/profile_backends] [--run-dir RUN] [--mirror DIR]
         [--config config/config.yaml] [--no-train]
 
-Data: CB513, TS115 and the NetSurfP-2.0 training set, parsed with protrnn.data.table.load_dataset
+Data: CB513, TS115 and the NetSurfP-2.0 training set, parsed with protrnn.data.registry.load_dataset
 from the raw files of config.yaml's ``datasets`` / ``files`` under the mirror (``--mirror``, else
 config's ``mirror``, else ../shared/data), or read from ``RUN/results/datasets/*.tsv.gz`` with
 ``--run-dir``. Database: config's ``profiles.database`` (seqdb: 30 FASTA files, 166k sequences),
@@ -55,7 +55,8 @@ import yaml
 
 from protrnn.core.alphabet import sequence_hash
 from protrnn.core.fileio import atomic_path, atomic_write_text
-from protrnn.data.table import load_dataset, read_table, subsample
+from protrnn.data.registry import load_dataset
+from protrnn.data.table import read_table, subsample
 from protrnn.profiles.backends import BACKENDS, get_backend
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
 
@@ -308,7 +309,8 @@ def downstream(
     args: argparse.Namespace,
 ) -> dict:
     from protrnn.encode import load_encoded
-    from protrnn.model.train import load_model, predict_proba, train
+    from protrnn.model.inference import load_model, predict_proba
+    from protrnn.model.train import train
 
     folder = args.out / "train" / features.replace("/", "_")
     result_path = folder / "result.json"

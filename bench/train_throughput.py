@@ -11,7 +11,7 @@ What one step is: protrnn's training step exactly as in :func:`protrnn.model.tra
 on batches from ``make_batches`` with the training loop's "sortish" buckets. Residues/s counts
 real (unpadded) residues, as the training log does.
 
-Models (sizes from config/config.yaml through ``protrnn.config.checks.model_spec``):
+Models (sizes from config/config.yaml through ``protrnn.config.model_spec``):
   dcrnn        models.cnn_bigru at the gpu preset's ``full`` size (DCRNN dimensions: embed 50,
                kernels 3/7/11 x 64, 3 biGRU x 300, fc 300/300); batch size and optimizer settings
                from the gpu preset.
@@ -57,10 +57,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.config.checks import load_config, model_spec
+from protrnn.config import load_config, model_spec
 from protrnn.core.alphabet import N_AA, N_AA_TOKENS, SS3, SS8
 from protrnn.encode import N_FEATURES, EncodedSet, load_encoded
-from protrnn.model.train import PRESET_DEFAULTS, collate, make_batches, train_step
+from protrnn.model.batching import collate, make_batches
+from protrnn.model.train import PRESET_DEFAULTS, train_step
 from protrnn.model.zoo import build_model, count_parameters
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

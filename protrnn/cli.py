@@ -1,13 +1,15 @@
 """Command-line entry point ``protrnn`` (``[project.scripts] protrnn = "protrnn.cli:main"``).
 
 ``protrnn predict --fasta F --model results/models/bigru/model.pt
---database resources/profile_db/seqdb/mmseqs2/db --out OUT [--threads N] [--config C]``
-does what the workflow's rule ``predict`` does, outside Snakemake: profiles with the MMseqs2
-parameters of the config's ``profiles.mmseqs2`` section (the ones the model was trained with),
-then the outputs described in :mod:`protrnn.predict`.
+--database resources/profile_db/seqdb/mmseqs2 --out OUT [--threads N] [--config C]``
+does what the workflow's rule ``predict`` does, outside Snakemake: profiles with the config's
+``profiles.backend`` and its ``profiles.{backend}`` parameters (the ones the model was trained
+with), then the outputs described in :mod:`protrnn.predict`.
 
-User errors (bad FASTA, missing files, invalid config) print one line ``protrnn: error: ...`` on
-stderr and exit with code 2; unexpected failures keep their traceback.
+User errors (bad FASTA, missing files, invalid config, a model of another task or encoding, an
+existing file as ``--out``, a full disk) print one line ``protrnn: error: ...`` on stderr and exit
+with code 2; warnings print one line each, ``protrnn: warning: ...``; unexpected failures keep
+their traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+import torch
+
+from protrnn.config import load_config
+from protrnn.core.diskspace import NoSpaceLeft
+from protrnn.predict import predict_fasta
 
 DEFAULT_CONFIG = Path("config/config.yaml")
 
@@ -38,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         type=Path,
         help="database of the training profiles: the folder rule profile_database built "
-        "(resources/profile_db/<database>/<backend>), or an MMseqs2 prefix",
+        "(resources/profile_db/<database>/<backend>), or its db prefix",
     )
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--threads", type=int, default=1, help="threads for MMseqs2 and torch")
@@ -52,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(err: BaseException) -> str:
+def _one_line(err: BaseException | str) -> str:
     """The exception message on one line (multi-line config errors joined with '; ')."""
     parts = [line.strip() for line in str(err).splitlines() if line.strip()]
     text = "; ".join(parts).replace(":;", ":")
@@ -61,28 +69,21 @@ def _one_line(err: BaseException) -> str:
 
 def search_params_from_config(path: Path) -> tuple[str, dict]:
     """The backend and its validated ``profiles.{backend}`` section of the config at ``path``."""
-    import yaml
-
-    from protrnn.config.checks import load_config
-
     if not Path(path).is_file():
         raise FileNotFoundError(
             f"config file {path} does not exist (give --config; the search parameters must be "
             "the ones the model was trained with)"
         )
-    try:
-        config = load_config(Path(path))
-    except yaml.YAMLError as err:
-        raise ValueError(f"config file {path} is not valid YAML: {err}") from None
+    config = load_config(Path(path))
     backend = config["profiles"]["backend"]
     return backend, dict(config["profiles"].get(backend) or {})
 
 
+def _warn(message: str) -> None:
+    print(f"protrnn: warning: {_one_line(message)}", file=sys.stderr)
+
+
 def _predict(args: argparse.Namespace) -> int:
-    import torch
-
-    from protrnn.predict import predict_fasta
-
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     backend, params = search_params_from_config(args.config)
@@ -96,6 +97,7 @@ def _predict(args: argparse.Namespace) -> int:
         threads=args.threads,
         device=args.device,
         backend=backend,
+        warn=_warn,
     )
     print(
         f"protrnn: predicted {summary['n_proteins']} proteins ({summary['n_residues']} residues; "
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "predict":
             return _predict(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, PermissionError, NoSpaceLeft) as err:
         print(f"protrnn: error: {_one_line(err)}", file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -7,10 +7,17 @@ Targets: per residue ``ss8``/``ss3`` (int8, -1 unknown), ``eval_mask``/``cb513_m
 (float32 relative solvent accessibility, NaN unknown; ``has_rsa`` says whether any residue has
 one); per protein ``label`` (int64 index into ``classes``, -1 unknown; always -1 for per-residue
 sets) and ``membrane`` (int64: 1 membrane, 0 soluble, -1 unknown).
+
+Provenance: the npz's ``provenance`` (a JSON string) records :func:`encoding_spec` and what the
+profiles were made of (:func:`shard_provenance`: backend, database, its checksum, search
+parameters), so that training and prediction can check their inputs instead of trusting them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +26,7 @@ import pandas as pd
 
 from protrnn.core.alphabet import (
     AA_ALPHABET,
+    AMINO_ACIDS,
     N_AA,
     N_AA_TOKENS,
     SS3,
@@ -27,6 +35,7 @@ from protrnn.core.alphabet import (
     sequence_hash,
 )
 from protrnn.core.fileio import atomic_path
+from protrnn.profiles.store import provenance_path, read_provenance
 
 #: PSSM scaling applied at encoding: logistic ``1 / (1 + exp(-x))`` of the raw log-odds score x,
 #: stored as float16 in [0, 1] (raw 0 -> 0.5).
@@ -34,8 +43,62 @@ SCALING = "logistic"
 N_FEATURES = N_AA_TOKENS + N_AA  # 41
 TASKS = ("per_residue", "per_protein")
 _RESIDUE_COLUMNS = ("ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
+_DIGESTED_RESIDUE_ARRAYS = ("aa", "pssm", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
 #: Canonical ``membrane`` values -> encoded value.
 MEMBRANE = {"membrane": 1, "soluble": 0, "unknown": -1, "": -1}
+#: Bump when :meth:`EncodedSet.features` changes meaning (a model then needs new inputs).
+ENCODING_VERSION = 1
+#: The keys of a profile provenance (:func:`shard_provenance`) that shape the features.
+PROFILE_KEYS = ("backend", "database", "database_checksum", "parameters")
+
+
+def encoding_spec() -> dict:
+    """The feature encoding of :meth:`EncodedSet.features` as data (stored with encoded sets
+    and models; equal dicts mean interchangeable features)."""
+    return {
+        "version": ENCODING_VERSION,
+        "features": [f"onehot{N_AA_TOKENS}", f"pssm_{SCALING}{N_AA}"],
+        "n_features": N_FEATURES,
+        "aa_alphabet": AA_ALPHABET,
+        "pssm_columns": AMINO_ACIDS,
+    }
+
+
+def _profile_record(record: dict, source: Path) -> dict:
+    """The :data:`PROFILE_KEYS` of one shard's provenance ``record`` (read from ``source``)."""
+    try:
+        database = record["database"]
+        return {
+            "backend": record["backend"],
+            "database": database,
+            "database_checksum": database["checksum"],
+            "parameters": record["parameters"],
+        }
+    except (KeyError, TypeError) as err:
+        raise ValueError(
+            f"{source}: profile provenance lacks {err}; rerun rule profile_search for this shard"
+        ) from None
+
+
+def shard_provenance(shards: Sequence[Path]) -> dict:
+    """What the profiles of ``shards`` were made of (:data:`PROFILE_KEYS`, from the provenance
+    JSON next to each shard); shards that disagree on any of them are an error naming both."""
+    if not shards:
+        raise ValueError("no profile shards given")
+    first, first_source = None, None
+    for shard in shards:
+        source = provenance_path(Path(shard))
+        record = _profile_record(read_provenance(Path(shard)), source)
+        if first is None:
+            first, first_source = record, source
+            continue
+        for key in PROFILE_KEYS:
+            if record[key] != first[key]:
+                raise ValueError(
+                    f"profile shards disagree on {key}: {first_source} has {first[key]!r}, "
+                    f"{source} has {record[key]!r}; rerun rule profile_search for the dataset"
+                )
+    return first
 
 
 def scale_pssm(raw: np.ndarray) -> np.ndarray:
@@ -100,110 +163,156 @@ def _protein_classes(table: pd.DataFrame, task: str, classes: list[str] | None) 
     return classes
 
 
+def _check_table(table: pd.DataFrame, task: str) -> None:
+    """The task is known and the table has the columns every dataset needs."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    missing = {"id", "sequence", "split"} - set(table.columns)
+    if missing:
+        raise ValueError(f"dataset table lacks column(s) {sorted(missing)}")
+
+
+def _empty_arrays(lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """Offsets and uninitialised residue arrays (filled per protein), unknown protein labels."""
+    n, total = len(lengths), int(lengths.sum())
+    offsets = np.zeros(n, dtype=np.int64)
+    offsets[1:] = np.cumsum(lengths, dtype=np.int64)[:-1]
+    return {
+        "lengths": lengths,
+        "offsets": offsets,
+        "aa": np.empty(total, dtype=np.uint8),
+        "pssm": np.empty((total, N_AA), dtype=np.float16),
+        "ss8": np.empty(total, dtype=np.int8),
+        "ss3": np.empty(total, dtype=np.int8),
+        "eval_mask": np.empty(total, dtype=np.uint8),
+        "cb513_mask": np.empty(total, dtype=np.uint8),
+        "rsa": np.empty(total, dtype=np.float32),
+        "label": np.full(n, -1, dtype=np.int64),
+        "membrane": np.full(n, -1, dtype=np.int64),
+    }
+
+
+def _profile(pid: str, seq: str, profiles: dict[str, np.ndarray]) -> np.ndarray:
+    """The raw L x 20 profile of ``seq`` (looked up by sequence hash), shape-checked."""
+    key = sequence_hash(seq)
+    if key not in profiles:
+        raise KeyError(f"protein {pid!r}: no profile for sequence hash {key}")
+    prof = np.asarray(profiles[key])
+    if prof.shape != (len(seq), N_AA):
+        raise ValueError(
+            f"protein {pid!r}: profile shape {prof.shape} does not match length {len(seq)} x {N_AA}"
+        )
+    return prof
+
+
+def _encode_residues(
+    arrays: dict[str, np.ndarray],
+    start: int,
+    pid: str,
+    seq: str,
+    profiles: dict[str, np.ndarray],
+    texts: dict[str, str],
+) -> None:
+    """Fill one protein's residue block (from ``start``) with residues, PSSM, labels and masks."""
+    length = len(seq)
+    if length == 0:
+        raise ValueError(f"protein {pid!r}: empty sequence")
+    prof = _profile(pid, seq, profiles)
+    for column, text in texts.items():
+        if text and column != "rsa" and len(text) != length:
+            raise ValueError(
+                f"protein {pid!r}: {column} has length {len(text)}, sequence has {length} "
+                "(read the table with dtype=str so that masks keep leading zeros)"
+            )
+    s = slice(start, start + length)
+    arrays["aa"][s] = encode_sequence(seq)
+    arrays["pssm"][s] = scale_pssm(prof)
+    arrays["ss8"][s] = _labels(texts["ss8"], SS8, length)
+    arrays["ss3"][s] = _labels(texts["ss3"], SS3, length)
+    try:
+        arrays["eval_mask"][s] = _mask(texts["eval_mask"], length, default=1)
+        arrays["cb513_mask"][s] = _mask(texts["cb513_mask"], length, default=0)
+        arrays["rsa"][s] = _rsa(texts["rsa"], length)
+    except ValueError as err:
+        raise ValueError(f"protein {pid!r}: {err}") from None
+
+
+def _protein_targets(
+    pid: str, name: str, flag: str, task: str, class_index: dict[str, int]
+) -> tuple[int, int]:
+    """(label index, membrane value) of one protein from its ``label`` and ``membrane`` cells."""
+    label = -1
+    if task == "per_protein" and name:
+        if name not in class_index:
+            raise ValueError(f"protein {pid!r}: label {name!r} is not one of {list(class_index)}")
+        label = class_index[name]
+    if flag not in MEMBRANE:
+        raise ValueError(f"protein {pid!r}: membrane {flag!r} not in {sorted(MEMBRANE)[1:]}")
+    return label, MEMBRANE[flag]
+
+
+def _column(table: pd.DataFrame, name: str) -> list:
+    """A table column as a list; an absent column reads as empty cells."""
+    return table[name].tolist() if name in table.columns else [""] * len(table)
+
+
+def _encode_proteins(
+    table: pd.DataFrame, profiles: dict[str, np.ndarray], task: str, classes: list[str]
+) -> dict[str, np.ndarray]:
+    """Residue and per-protein arrays of every protein of ``table``, in table order."""
+    lengths = np.array([len(_text(s)) for s in table["sequence"]], dtype=np.int32)
+    arrays = _empty_arrays(lengths)
+    class_index = {c: k for k, c in enumerate(classes)}
+    cells = {c: _column(table, c) for c in (*_RESIDUE_COLUMNS, "label", "membrane")}
+    ids = table["id"].astype(str)
+    for i, (pid, seq) in enumerate(zip(ids, table["sequence"], strict=True)):
+        texts = {c: _text(cells[c][i]) for c in _RESIDUE_COLUMNS}
+        start = int(arrays["offsets"][i])
+        _encode_residues(arrays, start, pid, _text(seq), profiles, texts)
+        arrays["label"][i], arrays["membrane"][i] = _protein_targets(
+            pid, _text(cells["label"][i]), _text(cells["membrane"][i]), task, class_index
+        )
+    return arrays
+
+
 def encode_dataset(
     table: pd.DataFrame,
     profiles: dict[str, np.ndarray],
     out_path: Path,
     task: str = "per_residue",
     classes: list[str] | None = None,
+    profile_provenance: dict | None = None,
 ) -> dict:
     """Write the encoded dataset npz (docs/architecture.md) for ``table``; return a summary.
 
     Per-protein sets (``task="per_protein"``): ``label`` becomes the index of the protein's class
     name in ``classes`` (default: the table's labels, sorted; pass the dataset's declared classes
     so that training and test sets agree), -1 when empty; a label outside ``classes`` is an error
-    naming the protein. ``classes`` are stored with the arrays.
+    naming the protein. ``classes`` are stored with the arrays. ``profile_provenance`` (what
+    :func:`shard_provenance` returns; None: unknown) is stored with :func:`encoding_spec` as the
+    JSON string ``provenance``.
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    missing = {"id", "sequence", "split"} - set(table.columns)
-    if missing:
-        raise ValueError(f"dataset table lacks column(s) {sorted(missing)}")
-    n = len(table)
-    lengths = np.array([len(_text(s)) for s in table["sequence"]], dtype=np.int32)
-    offsets = np.zeros(n, dtype=np.int64)
-    offsets[1:] = np.cumsum(lengths, dtype=np.int64)[:-1]
-    total = int(lengths.sum())
-    aa = np.empty(total, dtype=np.uint8)
-    pssm = np.empty((total, N_AA), dtype=np.float16)
-    ss8 = np.empty(total, dtype=np.int8)
-    ss3 = np.empty(total, dtype=np.int8)
-    eval_mask = np.empty(total, dtype=np.uint8)
-    cb513_mask = np.empty(total, dtype=np.uint8)
-    rsa = np.empty(total, dtype=np.float32)
-    label = np.full(n, -1, dtype=np.int64)
-    membrane = np.full(n, -1, dtype=np.int64)
+    _check_table(table, task)
     classes = _protein_classes(table, task, classes)
-    class_index = {c: k for k, c in enumerate(classes)}
-    row_get = {c: (table[c].tolist() if c in table.columns else [""] * n) for c in _RESIDUE_COLUMNS}
-    label_col = table["label"].tolist() if "label" in table.columns else [""] * n
-    membrane_col = table["membrane"].tolist() if "membrane" in table.columns else [""] * n
-
-    for i, (pid, seq) in enumerate(zip(table["id"].astype(str), table["sequence"], strict=True)):
-        seq = _text(seq)
-        length = len(seq)
-        if length == 0:
-            raise ValueError(f"protein {pid!r}: empty sequence")
-        key = sequence_hash(seq)
-        if key not in profiles:
-            raise KeyError(f"protein {pid!r}: no profile for sequence hash {key}")
-        prof = np.asarray(profiles[key])
-        if prof.shape != (length, N_AA):
-            raise ValueError(
-                f"protein {pid!r}: profile shape {prof.shape} does not match "
-                f"length {length} x {N_AA}"
-            )
-        texts = {c: _text(row_get[c][i]) for c in _RESIDUE_COLUMNS}
-        for column, text in texts.items():
-            if text and column != "rsa" and len(text) != length:
-                raise ValueError(
-                    f"protein {pid!r}: {column} has length {len(text)}, sequence has {length} "
-                    "(read the table with dtype=str so that masks keep leading zeros)"
-                )
-        s = slice(offsets[i], offsets[i] + length)
-        aa[s] = encode_sequence(seq)
-        pssm[s] = scale_pssm(prof)
-        ss8[s] = _labels(texts["ss8"], SS8, length)
-        ss3[s] = _labels(texts["ss3"], SS3, length)
-        try:
-            eval_mask[s] = _mask(texts["eval_mask"], length, default=1)
-            cb513_mask[s] = _mask(texts["cb513_mask"], length, default=0)
-            rsa[s] = _rsa(texts["rsa"], length)
-        except ValueError as err:
-            raise ValueError(f"protein {pid!r}: {err}") from None
-        name = _text(label_col[i])
-        if task == "per_protein" and name:
-            if name not in class_index:
-                raise ValueError(f"protein {pid!r}: label {name!r} is not one of {classes}")
-            label[i] = class_index[name]
-        flag = _text(membrane_col[i])
-        if flag not in MEMBRANE:
-            raise ValueError(f"protein {pid!r}: membrane {flag!r} not in {sorted(MEMBRANE)[1:]}")
-        membrane[i] = MEMBRANE[flag]
-
+    encoded = _encode_proteins(table, profiles, task, classes)
+    provenance = {"encoding": encoding_spec(), "profiles": profile_provenance}
     arrays = {
         "ids": np.array(table["id"].astype(str).tolist(), dtype=str),
         "split": np.array(table["split"].astype(str).tolist(), dtype=str),
-        "lengths": lengths,
-        "offsets": offsets,
-        "aa": aa,
-        "pssm": pssm,
-        "ss8": ss8,
-        "ss3": ss3,
-        "eval_mask": eval_mask,
-        "cb513_mask": cb513_mask,
-        "rsa": rsa,
-        "has_rsa": np.array(bool(np.isfinite(rsa).any())),
-        "label": label,
-        "membrane": membrane,
+        **{k: encoded[k] for k in ("lengths", "offsets", "aa", "pssm", "ss8", "ss3")},
+        **{k: encoded[k] for k in ("eval_mask", "cb513_mask", "rsa")},
+        "has_rsa": np.array(bool(np.isfinite(encoded["rsa"]).any())),
+        "label": encoded["label"],
+        "membrane": encoded["membrane"],
         "classes": np.array(classes, dtype=str),
         "scaling": np.array(SCALING),
         "aa_alphabet": np.array(AA_ALPHABET),
         "task": np.array(task),
+        "provenance": np.array(json.dumps(provenance, sort_keys=True)),
     }
     with atomic_path(out_path) as tmp:
         np.savez_compressed(tmp, **arrays)
-    return {"n_proteins": n, "n_residues": total}
+    return {"n_proteins": len(table), "n_residues": int(encoded["lengths"].sum())}
 
 
 @dataclass(frozen=True)
@@ -231,6 +340,7 @@ class EncodedSet:
     membrane: np.ndarray | None = None
     rsa: np.ndarray | None = None
     has_rsa: bool = False
+    provenance: dict | None = None
 
     def __post_init__(self) -> None:
         if self.membrane is None:
@@ -258,6 +368,19 @@ class EncodedSet:
         """The proteins whose split is ``split`` (train, valid or test)."""
         return self.select(np.flatnonzero(self.split == split))
 
+    def digest(self) -> str:
+        """sha256 of what these proteins are, in order: task, classes, ids, splits, labels and
+        every residue array (features and targets)."""
+        names = [self.task, self.scaling, list(self.classes), self.ids.tolist()]
+        h = hashlib.sha256(json.dumps([*names, self.split.tolist()]).encode())
+        for array in (self.lengths, self.label, self.membrane):
+            h.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+        for i in range(len(self)):
+            s = self._slice(i)
+            for name in _DIGESTED_RESIDUE_ARRAYS:
+                h.update(np.ascontiguousarray(getattr(self, name)[s]).tobytes())
+        return h.hexdigest()
+
     def _slice(self, i: int) -> slice:
         start = int(self.offsets[i])
         return slice(start, start + int(self.lengths[i]))
@@ -283,11 +406,29 @@ class EncodedSet:
         }
 
 
+def _read_provenance(path: Path, data: np.lib.npyio.NpzFile) -> dict | None:
+    """The npz's provenance (None in files written before it existed); its encoding must be
+    this code's (:func:`encoding_spec`)."""
+    if "provenance" not in data:
+        return None
+    try:
+        provenance = json.loads(str(data["provenance"]))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: provenance is not valid JSON ({err})") from None
+    if provenance.get("encoding") != encoding_spec():
+        raise ValueError(
+            f"{path}: encoded as {provenance.get('encoding')}, this code encodes "
+            f"{encoding_spec()}; delete it and encode it again"
+        )
+    return provenance
+
+
 def load_encoded(path: Path) -> EncodedSet:
     """Read an encoded dataset npz written by :func:`encode_dataset`.
 
     Files written before RSA and per-protein classes existed load as per-residue sets without
     RSA; an old per-protein file (numeric labels, no classes) is an error: encode it again.
+    Files written before provenance existed load with ``provenance`` None.
     """
     with np.load(path, allow_pickle=False) as data:
         scaling = str(data["scaling"]) if "scaling" in data else SCALING
@@ -322,4 +463,5 @@ def load_encoded(path: Path) -> EncodedSet:
             membrane=data.get("membrane"),
             rsa=data.get("rsa"),
             has_rsa=bool(data["has_rsa"]) if "has_rsa" in data else False,
+            provenance=_read_provenance(Path(path), data),
         )

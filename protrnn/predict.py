@@ -1,10 +1,10 @@
 """Secondary structure of new sequences: FASTA in -> profiles -> trained model -> predictions.
 
-Profiles are built exactly as for training
-(:func:`protrnn.profiles.backends.mmseqs2.search_profiles`:
-iterative MMseqs2 search, copies of the query in the database removed, BLOSUM62 rows when nothing
-is found) and encoded with :func:`protrnn.encode.encode_dataset` (unknown labels, so the features
-are byte for byte those the model would see in evaluation). The model predicts whole sequences (no
+Profiles are built exactly as for training (:func:`protrnn.profiles.service.profiles_for`, the
+service rule profile_search uses: the configured backend, copies of the query in the database
+removed, BLOSUM62 rows when nothing is found, the workflow's profile cache when given) and
+encoded with :func:`protrnn.encode.encode_dataset` (unknown labels, so the features are byte for
+byte those the model would see in evaluation). The model predicts whole sequences (no
 truncation); proteins are batched by padded residues (:data:`MAX_RESIDUES_PER_BATCH`), so a very
 long protein runs alone and memory grows linearly with its length.
 
@@ -13,10 +13,23 @@ the header (the rest is dropped). Sequences are upper-cased; one trailing ``*`` 
 other character that is not an ASCII letter (digits, gaps ``-``, ``.``) is an error naming the file,
 line and record, as are an empty file, an empty sequence and a repeated id. Letters outside the 20
 standard amino acids are mapped for encoding as in :mod:`protrnn.core.alphabet` (U->C, O->K,
-others->X)
-but are written unchanged to the outputs.
+others->X) but are written unchanged to the outputs. Records that cannot be proteins (only ``X``,
+or only the nucleotide letters ``ACGTUN``) are predicted with a one-line warning.
 
-Outputs in ``out_dir`` (every file written atomically):
+Checked before any search (each a one-line error naming the input): the FASTA, ``out_dir`` (not
+an existing file), the model (exists, is a protrnn model, predicts per residue, was trained on
+this code's feature encoding: :func:`check_model_provenance`), the backend, its parameters and
+the database. A model trained on profiles of another backend, database or search parameters is
+used with a warning; so is a model file that records no provenance (written by an older
+protrnn). Warnings go to ``warn`` and to ``summary.json`` (``warnings``).
+
+The run is built in a temporary sibling of ``out_dir`` and moved in when complete, so a failed
+run (a full disk is the error ``no space left on <out_dir>``) leaves ``out_dir`` as it was: the
+earlier complete run, or nothing. Replacing ``ss2/`` and ``svg/`` removes only the files the
+earlier run wrote (named by its ``ids.tsv``); other files there are kept. ``predictions.fasta`` is
+moved in last: its presence marks a complete run.
+
+Outputs in ``out_dir``:
 
 - ``predictions.fasta``: four lines per protein, in input order, never wrapped::
 
@@ -37,11 +50,18 @@ Outputs in ``out_dir`` (every file written atomically):
 
   In both files the probabilities are rounded to 3 decimals with largest-remainder rounding, so
   every row sums to exactly 1.000 and the predicted letter's column holds the row's maximum.
+- ``svg/{safe_id}.svg``: the picture of one protein (:func:`protrnn.core.tracks.track_svg`): its
+  sequence, the predicted 8-state track and the confidence along the chain (the largest of the
+  8-state probabilities per residue).
+- ``index.html``: every protein in input order with its id, length, mean confidence and picture
+  (linked from ``svg/``, so the page stays small for many proteins).
 - ``ids.tsv``: ``id``, ``safe_id``, ``length`` (header line, input order): the mapping from ids to
-  the file names under ``ss2/``.
+  the file names under ``ss2/`` and ``svg/``.
 - ``encoded.npz``: the model input (:func:`protrnn.encode.encode_dataset` layout, labels -1,
-  split ``test``); :func:`protrnn.model.train.predict_proba` on it reproduces the predictions.
-- ``summary.json``: counts, profile search statistics and the provenance of the run.
+  split ``test``); :func:`protrnn.model.inference.predict_proba` on it reproduces the predictions.
+- ``summary.json``: counts, profile search statistics and the provenance of the run:
+  ``profiles`` (this run's backend, database, checksum and parameters), ``model_profiles`` (the
+  model's training profiles; null when its file does not record them) and ``warnings``.
 
 Safe ids (:func:`safe_ids`): every character outside ``A-Z a-z 0-9 . _ -`` becomes ``_``; a
 leading ``.`` or ``-`` becomes ``_``; the result is cut to :data:`MAX_SAFE_ID` characters (an empty
@@ -51,21 +71,33 @@ result becomes ``_``). Ids that then collide, ignoring case (case-insensitive fi
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import logging
 import os
 import re
+import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
 from protrnn.core.alphabet import SS3, SS8, sequence_hash
+from protrnn.core.diskspace import no_space_left_on
 from protrnn.core.fasta import iter_fasta
-from protrnn.core.fileio import atomic_dir, atomic_path, atomic_write_text
+from protrnn.core.tracks import IndexRow, index_html, track_svg
+from protrnn.encode import EncodedSet, encode_dataset, encoding_spec, load_encoded
+from protrnn.model.batching import make_batches
+from protrnn.model.checkpoint import read_model_provenance
+from protrnn.model.inference import load_model, predict_proba
+from protrnn.profiles.database import DB_NAME
+from protrnn.profiles.service import ProfileSearch, SearchSetting, profiles_for, search_setting
 
 #: Padded residues per forward pass (a longer protein runs alone in its own batch).
 MAX_RESIDUES_PER_BATCH = 32_768
@@ -78,7 +110,18 @@ SS8_HEADER = "# protrnn SS8 VFORMAT: columns " + " ".join(SS8)
 #: PSIPRED's column order C, H, E as indices into :data:`protrnn.core.alphabet.SS3` (``HEC``).
 SS2_COLUMNS = np.array([SS3.index(c) for c in "CHE"], dtype=np.intp)
 
+#: The run's folders in ``out_dir`` -> the suffixes of the files it writes there per protein.
+RUN_FOLDERS = {"ss2": ("ss2", "ss8"), "svg": ("svg",)}
+#: The run's files in ``out_dir`` besides its folders, in the order they are moved in (the last
+#: one marks a complete run).
+RUN_FILES = ("ids.tsv", "encoded.npz", "summary.json", "index.html", "predictions.fasta")
+#: Letters of sequences that cannot be proteins: nucleotides (with N), or nothing but X.
+NUCLEOTIDES = frozenset("ACGTUN")
+#: Records named in the not-a-protein warning at most.
+MAX_NAMED = 5
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- input
@@ -101,6 +144,26 @@ def read_query_fasta(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
         raise FileNotFoundError(f"query FASTA {p} does not exist or is not a file")
     records = [(r.id, r.sequence.upper()) for r in iter_fasta(_lines(p), str(p))]
     return records
+
+
+def not_protein_warning(fasta: Path, records: list[tuple[str, str]]) -> list[str]:
+    """One warning line naming the records that cannot be proteins (only X, or only ACGTUN);
+    none when every record can be one."""
+    odd = []
+    for pid, seq in records:
+        if set(seq) <= {"X"}:
+            odd.append(f"{pid!r} (only X)")
+        elif set(seq) <= NUCLEOTIDES:
+            odd.append(f"{pid!r} (only nucleotide letters A/C/G/T/U/N)")
+    if not odd:
+        return []
+    named = ", ".join(odd[:MAX_NAMED]) + (
+        f" and {len(odd) - MAX_NAMED} more" if len(odd) > MAX_NAMED else ""
+    )
+    return [
+        f"{fasta}: {len(odd)} record(s) cannot be proteins: {named}; predicted anyway "
+        "(their predicted structure is meaningless)"
+    ]
 
 
 def safe_ids(ids: list[str]) -> list[str]:
@@ -174,17 +237,15 @@ def predicted_strings(pred: dict[str, np.ndarray]) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- model
 def predict_encoded(
-    model: object,
-    encoded: object,
+    model: nn.Module,
+    encoded: EncodedSet,
     device: str = "cpu",
     max_residues: int = MAX_RESIDUES_PER_BATCH,
     batch_size: int = BATCH_SIZE,
 ) -> list[dict[str, np.ndarray]]:
-    """:func:`protrnn.model.train.predict_proba` in batches of at most ``max_residues`` padded
+    """:func:`protrnn.model.inference.predict_proba` in batches of at most ``max_residues`` padded
     residues (a longer protein alone), so that one very long protein is never padded into a
     batch of others. Returns, in ``encoded`` order, ``{"ss8": L x 8, "ss3": L x 3}`` per protein."""
-    from protrnn.model.train import make_batches, predict_proba
-
     results: list[dict[str, np.ndarray] | None] = [None] * len(encoded)
     for idx in make_batches(np.asarray(encoded.lengths), batch_size, max_residues):
         preds = predict_proba(model, encoded.select(idx), device, batch_size=len(idx))
@@ -193,59 +254,291 @@ def predict_encoded(
     return results  # type: ignore[return-value]
 
 
-def _load_model(model_path: Path, device: str) -> object:
-    """training.load_model with user errors (missing or foreign file) as clear exceptions."""
-    from protrnn.model.train import load_model
-
+def load_residue_model(model_path: Path, device: str) -> nn.Module:
+    """The per-residue model at ``model_path``; one-line errors for a missing, foreign or
+    per-protein (localization) model file."""
     if not model_path.is_file():
         raise FileNotFoundError(f"model file {model_path} does not exist (train it first)")
     try:
-        return load_model(model_path, device)
+        model = load_model(model_path, device)
     except Exception as err:  # noqa: BLE001 - any failure here means "not a usable model file"
         msg = " ".join(str(err).split())[:300]
         raise ValueError(f"{model_path}: not a usable protrnn model file ({msg})") from err
-
-
-def resolve_database(path: str | os.PathLike[str]) -> Path:
-    """The MMseqs2 DB prefix: ``path`` itself, or ``path/db`` when ``path`` is the DB folder."""
-    p = Path(path)
-    if p.is_dir() and Path(f"{p / 'db'}.dbtype").is_file():
-        return p / "db"
-    if not Path(f"{p}.dbtype").is_file():
-        raise FileNotFoundError(
-            f"profile database {p} not found: give the prefix of an MMseqs2 database built by "
-            "rule profile_database (e.g. resources/profile_db/seqdb/mmseqs2/db) or its folder"
+    classes = tuple(getattr(model, "classes", ()) or ())
+    if classes:
+        raise ValueError(
+            f"{model_path}: a per-protein (localization) model (classes {', '.join(classes)}); "
+            "secondary-structure prediction needs a model of a per_residue experiment"
         )
-    if not Path(f"{p}.hashes.tsv").is_file():
-        raise FileNotFoundError(
-            f"{p}.hashes.tsv is missing: build the database with rule profile_database "
-            "(protrnn.profiles.database.build_database), which records the hashes used for "
-            "self-hit removal"
+    return model
+
+
+def _changed_parameters(trained: dict, setting: SearchSetting) -> str:
+    """``key a -> b`` for every search parameter that differs from the model's ('' when none)."""
+    theirs = trained.get("parameters")
+    if trained.get("backend") == setting.backend and isinstance(theirs, dict):
+        with contextlib.suppress(ValueError):  # unknown to this version: compare as they are
+            theirs = setting.engine.check_params(dict(theirs))
+    if not isinstance(theirs, dict):
+        return f"parameters {theirs!r} -> {setting.params!r}"
+    keys = sorted(set(theirs) | set(setting.params))
+    changed = [
+        f"{k} {theirs.get(k)!r} -> {setting.params.get(k)!r}"
+        for k in keys
+        if theirs.get(k) != setting.params.get(k)
+    ]
+    return ", ".join(changed)
+
+
+def check_model_provenance(
+    model_path: Path, provenance: dict | None, setting: SearchSetting
+) -> list[str]:
+    """Compare a model's provenance with this run: ValueError when its feature encoding differs
+    (its predictions would be meaningless); a warning line when the profiles' backend, database
+    or search parameters differ, or when the model records no provenance."""
+    if provenance is None or provenance.get("encoding") is None:
+        return [
+            f"{model_path} records no provenance (written by an older protrnn): its feature "
+            "encoding and training profiles cannot be checked against this run"
+        ]
+    if provenance["encoding"] != encoding_spec():
+        raise ValueError(
+            f"{model_path}: trained on feature encoding {provenance['encoding']!r}, but this "
+            f"protrnn encodes {encoding_spec()!r}: retrain the model with this version"
         )
-    return p
+    trained = provenance.get("profiles")
+    if not isinstance(trained, dict):
+        return [f"{model_path} does not record its training profiles: they cannot be checked"]
+    differences = []
+    if trained.get("backend") != setting.backend:
+        differences.append(f"backend {trained.get('backend')!r} -> {setting.backend!r}")
+    if trained.get("database_checksum") != setting.checksum:
+        theirs = str(trained.get("database_checksum"))[:12]
+        differences.append(f"database checksum {theirs}... -> {setting.checksum[:12]}...")
+    if changed := _changed_parameters(trained, setting):
+        differences.append(f"search parameters {changed}")
+    if not differences:
+        return []
+    return [
+        f"{model_path}: profiles differ from the model's training profiles "
+        f"({'; '.join(differences)}): predictions may be less accurate"
+    ]
 
 
-# ---------------------------------------------------------------- writing
-def _write_ss2_dir(
-    target: Path, names: list[str], records: list[tuple[str, str]], preds: list[dict]
+# ---------------------------------------------------------------- the run folder
+def check_out_dir(out_dir: Path) -> None:
+    """``out_dir`` and its ``ss2`` and ``svg`` must be folders (or absent)."""
+    for path in (out_dir, *(out_dir / name for name in RUN_FOLDERS)):
+        if path.exists() and not path.is_dir():
+            raise ValueError(
+                f"output folder {path} is an existing file, not a folder: give another --out"
+            )
+
+
+@contextlib.contextmanager
+def staging_dir(out_dir: Path) -> Iterator[Path]:
+    """A fresh hidden sibling of ``out_dir`` for the new run, removed on every exit path."""
+    parent = out_dir.resolve().parent
+    with no_space_left_on(parent):
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.resolve().name}.", suffix=".tmp", dir=parent)
+        )
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def previous_run_files(out_dir: Path) -> dict[str, set[str]]:
+    """Folder -> the files the earlier run in ``out_dir`` wrote there (from its ``ids.tsv``)."""
+    ids = out_dir / "ids.tsv"
+    lines = ids.read_text(encoding="utf-8", errors="replace").splitlines() if ids.is_file() else []
+    if not lines or lines[0].split("\t")[:2] != ["id", "safe_id"]:
+        return {folder: set() for folder in RUN_FOLDERS}
+    names = [line.split("\t")[1] for line in lines[1:] if line.count("\t") >= 2]
+    return {
+        folder: {f"{name}.{ext}" for name in names for ext in suffixes}
+        for folder, suffixes in RUN_FOLDERS.items()
+    }
+
+
+def _keep(entry: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Hard-link (copy where links fail) a file or folder the user put in ``ss2/``."""
+    if os.path.isdir(entry) and not os.path.islink(entry):
+        shutil.copytree(entry, target, symlinks=True, copy_function=_keep)
+        return
+    try:
+        os.link(entry, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(entry, target, follow_symlinks=False)
+
+
+def _replace_folder(old: Path, new: Path, ours: set[str]) -> None:
+    """Put ``new`` in the place of ``old``, keeping the entries of ``old`` not in ``ours``
+    (unless ``new`` has one of the same name)."""
+    if not old.is_dir():
+        os.replace(new, old)
+        return
+    for entry in old.iterdir():
+        if entry.name not in ours and not (new / entry.name).exists():
+            _keep(entry, new / entry.name)
+    grave = Path(tempfile.mkdtemp(prefix=f".{old.name}.old.", dir=old.parent))
+    os.replace(old, grave / old.name)
+    os.replace(new, old)
+    shutil.rmtree(grave, ignore_errors=True)
+
+
+def commit_run(staging: Path, out_dir: Path) -> None:
+    """Move the complete run in ``staging`` into ``out_dir``: the earlier run's files are replaced,
+    files protrnn did not write (in ``out_dir``, ``ss2/`` and ``svg/``) are kept."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ours = previous_run_files(out_dir)
+    (out_dir / RUN_FILES[-1]).unlink(missing_ok=True)  # from here on, the old run is incomplete
+    for folder in RUN_FOLDERS:
+        _replace_folder(out_dir / folder, staging / folder, ours[folder])
+    for name in RUN_FILES:
+        os.replace(staging / name, out_dir / name)
+
+
+def write_pictures(
+    staging: Path, records: list[tuple[str, str]], names: list[str], preds: list[dict]
 ) -> None:
-    """Write every .ss2/.ss8 into a fresh sibling folder, then swap it in for ``target``."""
-    with atomic_dir(target) as staging:
-        for name, (_, seq), pred in zip(names, records, preds, strict=True):
-            (staging / f"{name}.ss2").write_text(format_ss2(seq, pred["ss3"]))
-            (staging / f"{name}.ss8").write_text(format_ss8(seq, pred["ss8"]))
+    """``svg/{name}.svg`` per protein and ``index.html`` listing them, into ``staging``."""
+    (staging / "svg").mkdir()
+    rows = []
+    for name, (pid, seq), pred in zip(names, records, preds, strict=True):
+        confidence = np.asarray(pred["ss8"], dtype=np.float64).max(axis=1)
+        svg = track_svg(pid, seq, predicted_strings(pred)[0], confidence.tolist())
+        (staging / "svg" / f"{name}.svg").write_text(svg, encoding="utf-8")
+        mean = float(confidence.mean()) if len(seq) else float("nan")
+        rows.append(IndexRow(pid, len(seq), mean, f"svg/{name}.svg"))
+    intro = (
+        f"{len(rows)} protein(s), in input order. Mean confidence: the mean over the residues of "
+        "the largest 8-state probability. Each picture shows the sequence, the predicted 8-state "
+        "track and the confidence along the chain; click it to open the SVG."
+    )
+    page = index_html("protrnn predictions", rows, intro)
+    (staging / "index.html").write_text(page, encoding="utf-8")
 
 
-def _database_info(db_prefix: Path) -> dict:
-    """The database description written by build_database (``{prefix}.json``), if present."""
-    path = Path(f"{db_prefix}.json")
-    if not path.is_file():
-        return {}
-    info = json.loads(path.read_text())
-    return {k: info.get(k) for k in ("checksum", "n_sequences", "n_residues", "version")}
+def _write_run(
+    staging: Path,
+    records: list[tuple[str, str]],
+    names: list[str],
+    preds: list[dict],
+    summary: dict,
+) -> None:
+    """Every output file of the run into ``staging`` (besides ``encoded.npz``, already there)."""
+    (staging / "ss2").mkdir()
+    for name, (_, seq), pred in zip(names, records, preds, strict=True):
+        (staging / "ss2" / f"{name}.ss2").write_text(format_ss2(seq, pred["ss3"]))
+        (staging / "ss2" / f"{name}.ss8").write_text(format_ss8(seq, pred["ss8"]))
+    write_pictures(staging, records, names, preds)
+    with open(staging / "ids.tsv", "w", encoding="utf-8") as fh:
+        fh.write("id\tsafe_id\tlength\n")
+        for (pid, seq), name in zip(records, names, strict=True):
+            fh.write(f"{pid}\t{name}\t{len(seq)}\n")
+    text = json.dumps(summary, indent=2, default=str) + "\n"
+    (staging / "summary.json").write_text(text)
+    with open(staging / "predictions.fasta", "w", encoding="utf-8") as fh:
+        for (pid, seq), pred in zip(records, preds, strict=True):
+            ss8, ss3 = predicted_strings(pred)
+            fh.write(f">{pid}\n{seq}\n{ss8}\n{ss3}\n")
 
 
 # ---------------------------------------------------------------- the whole run
+@dataclass
+class _Run:
+    """What :func:`predict_fasta` knows of its run."""
+
+    fasta: Path
+    model_path: Path
+    out_dir: Path
+    device: str
+    max_residues: int
+    records: list[tuple[str, str]] = field(default_factory=list)
+    provenance: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _check_inputs(
+    run: _Run, database: str | os.PathLike[str], backend: str, params: dict
+) -> tuple[nn.Module, SearchSetting]:
+    """Everything that can be checked before the search; fills ``run`` (records, provenance,
+    warnings) and returns the model and the search setting."""
+    run.records = read_query_fasta(run.fasta)
+    check_out_dir(run.out_dir)
+    model = load_residue_model(run.model_path, run.device)
+    setting = search_setting(backend, database, params)
+    run.provenance = read_model_provenance(run.model_path)
+    run.warnings = [
+        *check_model_provenance(run.model_path, run.provenance, setting),
+        *not_protein_warning(run.fasta, run.records),
+    ]
+    return model, setting
+
+
+def _encode_and_predict(
+    run: _Run, staging: Path, found: ProfileSearch, model: nn.Module
+) -> tuple[EncodedSet, list[dict]]:
+    """Encode the queries into ``staging/encoded.npz`` and predict them."""
+    ids = [pid for pid, _ in run.records]
+    table = pd.DataFrame({"id": ids, "sequence": [s for _, s in run.records], "split": "test"})
+    provenance = found.setting.describe()
+    encode_dataset(
+        table, found.profiles, staging / "encoded.npz", "per_residue", profile_provenance=provenance
+    )
+    encoded = load_encoded(staging / "encoded.npz")
+    preds = predict_encoded(model, encoded, run.device, max_residues=run.max_residues)
+    for pid, (_, seq), pred in zip(ids, run.records, preds, strict=True):
+        for head, k in (("ss8", len(SS8)), ("ss3", len(SS3))):
+            if pred[head].shape != (len(seq), k):
+                raise RuntimeError(f"{pid}: {head} prediction has shape {pred[head].shape}")
+    return encoded, preds
+
+
+def _summary(run: _Run, found: ProfileSearch, encoded: EncodedSet) -> dict:
+    """The content of ``summary.json``."""
+    setting, out_dir = found.setting, run.out_dir
+    info = {k: setting.database_info.get(k) for k in ("checksum", "n_sequences", "n_residues")}
+    info["version"] = setting.database_info.get("version")
+    stats = found.runs[0] if found.runs else {"n_no_hits": 0}
+    stats = {**stats, "n_from_cache": found.n_from_cache, "n_searched": found.n_searched}
+    return {
+        "n_proteins": len(run.records),
+        "n_residues": int(sum(len(s) for _, s in run.records)),
+        "n_unique_sequences": len(found.profiles),
+        "n_no_hits": int(stats.get("n_no_hits", 0)),
+        "fasta": str(run.fasta),
+        "model": str(run.model_path),
+        "model_name": run.model_path.parent.name,
+        "device": run.device,
+        "database": str(setting.database_dir / DB_NAME),
+        "database_info": {
+            k: info.get(k) for k in ("checksum", "n_sequences", "n_residues", "version")
+        },
+        "backend": setting.backend,
+        "tool_version": setting.engine.tool_version(),
+        "profile_stats": stats,
+        "profiles": setting.describe(),
+        "model_profiles": (run.provenance or {}).get("profiles"),
+        "warnings": run.warnings,
+        "pssm_scaling": encoded.scaling,
+        "max_residues_per_batch": run.max_residues,
+        "seconds": run.seconds,
+        "outputs": {
+            "predictions": str(out_dir / "predictions.fasta"),
+            "ss2_dir": str(out_dir / "ss2"),
+            "svg_dir": str(out_dir / "svg"),
+            "index": str(out_dir / "index.html"),
+            "ids": str(out_dir / "ids.tsv"),
+            "encoded": str(out_dir / "encoded.npz"),
+        },
+    }
+
+
 def predict_fasta(
     fasta: str | os.PathLike[str],
     model_path: str | os.PathLike[str],
@@ -253,122 +546,49 @@ def predict_fasta(
     search_params: dict,
     out_dir: str | os.PathLike[str],
     threads: int = 1,
-    mmseqs: str | None = None,
     *,
     device: str = "cpu",
     max_residues: int = MAX_RESIDUES_PER_BATCH,
     backend: str = "mmseqs2",
     cache_dir: str | os.PathLike[str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict:
     """Predict every protein of ``fasta`` with the model at ``model_path``; write ``out_dir``.
 
-    ``database_prefix``: the MMseqs2 DB (prefix or its folder) the model's training profiles came
-    from (for ``backend`` psiblast or jackhmmer: the folder rule profile_database built);
-    ``search_params``: the config's ``profiles.{backend}`` section (same as training);
-    ``mmseqs``: the binary (default :func:`protrnn.profiles.database.find_mmseqs`);
-    ``cache_dir``: the workflow's profile cache, reused and filled (None: no cache). Inputs are
-    checked (FASTA, model, database) before the search starts. Returns the summary (also written
-    to ``summary.json``).
+    ``database_prefix``: the folder rule profile_database built for ``backend`` (or its ``db``
+    prefix), the database of the model's training profiles; ``search_params``: the config's
+    ``profiles.{backend}`` section (same as training); ``cache_dir``: the workflow's profile
+    cache, reused and filled (None: no cache); ``warn``: called with each warning line (default:
+    logged). Inputs are checked before the search starts (module docstring). Returns the summary
+    (also written to ``summary.json``).
     """
-    from protrnn.encode import encode_dataset, load_encoded
-    from protrnn.profiles.backends import get_backend
-    from protrnn.profiles.cache import ProfileCache
-    from protrnn.profiles.database import find_mmseqs, mmseqs_version
-
     t0 = time.perf_counter()
-    fasta, model_path, out_dir = Path(fasta), Path(model_path), Path(out_dir)
-    records = read_query_fasta(fasta)
-    model = _load_model(model_path, device)
-    engine = get_backend(backend)
-    params = engine.check_params(dict(search_params))
-    if backend == "mmseqs2":
-        db_prefix = resolve_database(database_prefix)
-        db_dir = db_prefix.parent
-        mmseqs = mmseqs or find_mmseqs()
-        tool_version = mmseqs_version(mmseqs)
-    else:
-        db_dir = Path(database_prefix)
-        db_dir = db_dir if db_dir.is_dir() else db_dir.parent
-        if not (db_dir / "db.json").is_file():
-            raise FileNotFoundError(
-                f"profile database {database_prefix} not found: give the folder rule "
-                f"profile_database built for {backend} (e.g. resources/profile_db/seqdb/{backend})"
-            )
-        db_prefix = db_dir / "db"
-        tool_version = None
-    ids = [pid for pid, _ in records]
-    names = safe_ids(ids)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    queries = {sequence_hash(seq): seq for _, seq in records}
-    cache = None
-    if cache_dir is not None:
-        checksum = json.loads((db_dir / "db.json").read_text())["checksum"]
-        cache = ProfileCache(cache_dir, checksum, backend, params)
-    todo = cache.missing(queries) if cache else list(queries)
-    stats: dict = {"n_no_hits": 0}
-    with tempfile.TemporaryDirectory(prefix=".predict_work_", dir=out_dir) as work:
-        if todo:
-            found, stats = engine.search_profiles(
-                {k: queries[k] for k in todo}, db_dir, params, threads, Path(work)
-            )
-            if cache:
-                cache.put_many(found)
-    profiles = {k: (cache.get(k, len(seq)) if cache else found[k]) for k, seq in queries.items()}
-    stats = {**stats, "n_from_cache": len(queries) - len(todo), "n_searched": len(todo)}
-    tool_version = tool_version or stats.get("version")
+    run = _Run(Path(fasta), Path(model_path), Path(out_dir), device, max_residues)
+    model, setting = _check_inputs(run, database_prefix, backend, search_params)
+    for line in run.warnings:
+        (warn or log.warning)(line)
+    queries = {sequence_hash(seq): seq for _, seq in run.records}
+    found = profiles_for(
+        queries,
+        backend,
+        setting.database_dir,
+        setting.params,
+        cache_dir,
+        threads,
+        label=str(run.fasta),
+    )
     t_search = time.perf_counter()
-
-    table = pd.DataFrame({"id": ids, "sequence": [s for _, s in records], "split": "test"})
-    encoded_path = out_dir / "encoded.npz"
-    encode_dataset(table, profiles, encoded_path, task="per_residue")
-    encoded = load_encoded(encoded_path)
-    preds = predict_encoded(model, encoded, device, max_residues=max_residues)
-    for pid, (_, seq), pred in zip(ids, records, preds, strict=True):
-        for head, k in (("ss8", len(SS8)), ("ss3", len(SS3))):
-            if pred[head].shape != (len(seq), k):
-                raise RuntimeError(f"{pid}: {head} prediction has shape {pred[head].shape}")
-    t_predict = time.perf_counter()
-
-    _write_ss2_dir(out_dir / "ss2", names, records, preds)
-    with atomic_path(out_dir / "ids.tsv") as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("id\tsafe_id\tlength\n")
-        for pid, name, (_, seq) in zip(ids, names, records, strict=True):
-            fh.write(f"{pid}\t{name}\t{len(seq)}\n")
-    summary = {
-        "n_proteins": len(records),
-        "n_residues": int(sum(len(s) for _, s in records)),
-        "n_unique_sequences": len(queries),
-        "n_no_hits": int(stats.get("n_no_hits", 0)),
-        "fasta": str(fasta),
-        "model": str(model_path),
-        "model_name": model_path.parent.name,
-        "device": device,
-        "database": str(db_prefix),
-        "database_info": _database_info(db_prefix),
-        "backend": backend,
-        "tool_version": tool_version,
-        "profile_stats": stats,
-        "pssm_scaling": encoded.scaling,
-        "max_residues_per_batch": max_residues,
-        "seconds": {
+    with staging_dir(run.out_dir) as staging, no_space_left_on(run.out_dir):
+        encoded, preds = _encode_and_predict(run, staging, found, model)
+        run.seconds = {
             "profiles": round(t_search - t0, 2),
-            "predict": round(t_predict - t_search, 2),
+            "predict": round(time.perf_counter() - t_search, 2),
             "total": round(time.perf_counter() - t0, 2),
-        },
-        "outputs": {
-            "predictions": str(out_dir / "predictions.fasta"),
-            "ss2_dir": str(out_dir / "ss2"),
-            "ids": str(out_dir / "ids.tsv"),
-            "encoded": str(encoded_path),
-        },
-    }
-    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
-    # written last: its presence marks a complete run
-    with atomic_path(out_dir / "predictions.fasta") as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        for pid, (_, seq), pred in zip(ids, records, preds, strict=True):
-            ss8, ss3 = predicted_strings(pred)
-            fh.write(f">{pid}\n{seq}\n{ss8}\n{ss3}\n")
+        }
+        summary = _summary(run, found, encoded)
+        names = safe_ids([pid for pid, _ in run.records])
+        _write_run(staging, run.records, names, preds, summary)
+        commit_run(staging, run.out_dir)
     return summary
 
 

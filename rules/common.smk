@@ -1,22 +1,31 @@
-"""Configuration, validation and target functions shared by all rules."""
+"""Configuration, validation and target functions shared by all rules.
+
+Paths come from protrnn.paths (each written once); which jobs the configured run has comes from
+protrnn.config.jobs. Imports neither torch nor pandas: this runs while Snakemake parses the DAG.
+"""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir)))
-
-from protrnn.config.checks import (
+import protrnn.paths as paths
+from protrnn.config import (
     ConfigError,
+    SourceError,
     active_preset,
+    ensemble_size,
     experiment_models,
+    check_sources,
     experiment_task,
     model_spec,
+    prediction_model,
     selected_experiments,
     validate_config,
 )
-from protrnn.config.sources import SourceError, check_sources
-from protrnn.data.formats.pdb_chains import structure_downloads
+from protrnn.config import jobs
 
+# The validated config (schema defaults filled in, cross-validation folds expanded) replaces
+# Snakemake's own, in place: the rules read config[...] and the job scripts read
+# snakemake.config, and both need the defaults and the experiments/datasets folds expand to.
 try:
     _validated = validate_config(dict(config))
 except ConfigError as error:
@@ -26,10 +35,10 @@ config.update(_validated)
 
 PRESET = active_preset(config)
 EXPERIMENTS = selected_experiments(config)
-N_SHARDS = config["profiles"]["shards"]
 DATABASE = config["profiles"]["database"]
 BACKEND = config["profiles"]["backend"]
-DATABASE_DIR = f"resources/profile_db/{DATABASE}/{BACKEND}"
+DATABASE_DIR = paths.fill(paths.PROFILE_DATABASE, database=DATABASE, backend=BACKEND)
+JOBS = jobs.rule_jobs(config)
 
 
 def _names(values):
@@ -40,7 +49,7 @@ wildcard_constraints:
     file=_names(config["files"]),
     dataset=_names(config["datasets"]),
     experiment=_names(config["experiments"]),
-    model=_names(config["models"]),
+    model=_names([*config["models"], paths.ENSEMBLE_NAME]),
     testset=_names(t for e in config["experiments"].values() for t in e["test_sets"]),
     shard=r"\d+",
 
@@ -50,62 +59,33 @@ def experiment(name):
 
 
 def train_dataset(name):
-    return experiment(name)["train_dataset"]
+    return jobs.train_dataset(config, name)
 
 
 def test_set(experiment_name, testset):
     return experiment(experiment_name)["test_sets"][testset]
 
 
-def train_datasets():
-    """Training datasets of the selected experiments."""
-    return list(dict.fromkeys(train_dataset(e) for e in EXPERIMENTS))
-
-
 def used_datasets():
     """Every dataset the selected experiments train or test on."""
-    names = []
-    for name in EXPERIMENTS:
-        names.append(train_dataset(name))
-        names += [t["dataset"] for t in experiment(name)["test_sets"].values()]
-    return list(dict.fromkeys(names))
-
-
-def used_files():
-    """Keys of every declared file the configured run needs."""
-    keys = [
-        k for ds in used_datasets() for k in config["datasets"][ds]["files"].values()
-    ]
-    keys += config["profile_databases"][DATABASE]
-    return list(dict.fromkeys(keys))
+    return jobs.used_datasets(config)
 
 
 def download_path(key):
-    return f"resources/downloads/{key}"
+    return paths.fill(paths.DOWNLOAD, file=key)
 
 
 def structure_sources():
     """PDB id -> {url, mirror_path, sha256} for every pdb_chains dataset in use (first one wins)."""
-    sources = {}
-    for name in used_datasets():
-        spec = config["datasets"][name]
-        if spec["format"] == "pdb_chains":
-            found = structure_downloads(
-                spec["chains"], spec["structure_url"], spec["structure_mirror_path"]
-            )
-            for pdb, source in found.items():
-                sources.setdefault(pdb, source)
-    return sources
+    return jobs.structure_sources(config)
 
 
 def dataset_files(wildcards):
+    """Role -> downloaded file of the dataset, plus cif_{PDB} -> mmCIF for pdb_chains."""
     spec = config["datasets"][wildcards.dataset]
     files = {role: download_path(key) for role, key in spec["files"].items()}
-    if spec["format"] == "pdb_chains":
-        found = structure_downloads(
-            spec["chains"], spec["structure_url"], spec["structure_mirror_path"]
-        )
-        files.update({f"cif_{pdb}": f"resources/structures/{pdb}.cif" for pdb in found})
+    for pdb in jobs.dataset_structures(config, wildcards.dataset):
+        files[f"cif_{pdb}"] = paths.fill(paths.STRUCTURE, pdb=pdb)
     return files
 
 
@@ -121,113 +101,119 @@ def experiment_preset(name):
 
 def dataset_max_train_proteins(dataset):
     """The preset's cap on train + valid proteins, for training datasets only."""
-    caps = [
-        experiment_preset(e).get("max_train_proteins")
-        for e in EXPERIMENTS
-        if train_dataset(e) == dataset
-    ]
-    if not caps or None in caps:
-        return None
-    return max(caps)
+    return jobs.dataset_max_train_proteins(config, dataset)
 
 
 def dataset_shards(dataset):
-    return config["datasets"][dataset].get("shards") or N_SHARDS
+    return jobs.dataset_shards(config, dataset)
 
 
-def profile_shards(dataset):
-    return expand(
-        "results/profiles/{dataset}/shard{shard}.npz",
-        dataset=dataset,
-        shard=range(dataset_shards(dataset)),
-    )
+def profile_shards(dataset, template=paths.PROFILE_SHARD):
+    """The dataset's profile shards (``template``: PROFILE_SHARD or PROFILE_PROVENANCE)."""
+    return [
+        paths.fill(template, dataset=dataset, shard=i)
+        for i in range(dataset_shards(dataset))
+    ]
 
 
 def train_resources_gpu():
     return 1 if PRESET["device"] == "cuda" else 0
 
 
-def model_targets():
-    return [
-        f"results/models/{e}/{m}/model.pt"
-        for e in EXPERIMENTS
-        for m in experiment_models(config, e)
-    ]
+def model_targets(template=paths.MODEL):
+    """``template`` (MODEL, HISTORY) for every model of the selected experiments."""
+    return paths.fill_all(template, JOBS["train"])
 
 
-def eval_targets():
-    return [
-        f"results/eval/{e}/{m}/{t}/metrics.json"
-        for e in EXPERIMENTS
-        for m in experiment_models(config, e)
-        for t in experiment(e)["test_sets"]
-    ]
+def eval_targets(template=paths.EVAL_METRICS):
+    """``template`` (EVAL_METRICS, EVAL_PREDICTIONS) for every model and test set."""
+    return paths.fill_all(template, JOBS["evaluate"])
 
 
-def redundancy_targets():
-    return [
-        f"results/redundancy/{e}/{t}.tsv"
-        for e in EXPERIMENTS
-        for t in experiment(e)["test_sets"]
-    ]
+def redundancy_targets(template=paths.REDUNDANCY):
+    return paths.fill_all(template, JOBS["redundancy"])
 
 
 def benchmark_files():
     """Benchmark files of every job of the configured run (the report sums them per stage)."""
-    files = [f"benchmarks/download/{key}.tsv" for key in used_files()]
-    files += [f"benchmarks/datasets/{ds}.tsv" for ds in used_datasets()]
-    files.append(f"benchmarks/profiles/database_{DATABASE}_{BACKEND}.tsv")
-    files += [
-        f"benchmarks/download/structures/{pdb}.tsv" for pdb in structure_sources()
+    return [
+        paths.fill(paths.benchmark(rule), **job)
+        for rule, rule_jobs in JOBS.items()
+        for job in rule_jobs
     ]
-    for ds in used_datasets():
-        files += [
-            f"benchmarks/profiles/{ds}/shard{i}.tsv" for i in range(dataset_shards(ds))
-        ]
-    files += [f"benchmarks/encode/{ds}.tsv" for ds in used_datasets()]
-    files += [p.replace("results/", "benchmarks/", 1) for p in redundancy_targets()]
-    for name in EXPERIMENTS:
-        for model in experiment_models(config, name):
-            files.append(f"benchmarks/train/{name}/{model}.tsv")
-            files += [
-                f"benchmarks/evaluate/{name}/{model}/{t}.tsv"
-                for t in experiment(name)["test_sets"]
-            ]
-    return files
+
+
+def local_source(wildcards):
+    """The user's own file of a `path:` entry: editing it reruns the copy and all after it."""
+    path = config["files"][wildcards.file].get("path")
+    return [path] if path else []
+
+
+def download_entry(wildcards):
+    """The file's config entry; for a `path:` file also its size and modification time, so that
+    replacing it, even by an older file, reruns the copy (and everything downstream)."""
+    entry = config["files"][wildcards.file]
+    path = entry.get("path")
+    if not path or not Path(path).is_file():
+        return entry
+    state = Path(path).stat()
+    return {
+        **entry,
+        "source_state": f"{state.st_size} bytes, mtime {state.st_mtime_ns} ns",
+    }
+
+
+# Figures figures/{name}.png by name prefix -> their subcategory in `snakemake --report`
+# (captions: report/figure.rst); the rest of the name is a test set, an experiment or a task.
+FIGURE_KINDS = {
+    "summary_": "Summary",
+    "protein_confusion_": "Confusion matrices",
+    "protein_f1_": "Per-class F1",
+    "per_class_f1_": "Per-class F1",
+    "confusion_": "Confusion matrices",
+    "length_bins_": "Accuracy by sequence length",
+    "calibration_": "Calibration",
+    "learning_curves": "Learning curves",
+}
+
+
+def figure_report(wildcards):
+    """Category (its experiments), subcategory (kind) and test set of figures/{name}.png."""
+    name = wildcards.name
+    prefix = next((p for p in FIGURE_KINDS if name.startswith(p)), "")
+    if prefix == "learning_curves":
+        task = "per_protein" if name.endswith("_per_protein") else "per_residue"
+        owners = [e for e in EXPERIMENTS if experiment_task(config, e) == task]
+        return ", ".join(owners) or "Other", FIGURE_KINDS[prefix], "all"
+    matches = [
+        (len(key), e, key)
+        for e in EXPERIMENTS
+        for key in [e, *experiment(e)["test_sets"]]
+        if name == key or name.endswith(f"_{key}")
+    ]
+    _, owner, key = max(matches, default=(0, "Other", "all"))
+    return owner, FIGURE_KINDS.get(prefix, "Other figures"), key
 
 
 PREDICT_FASTA = config.get("predict_fasta") or ""
-
-
-def predict_model():
-    """experiment/model that predicts: `predict_model`, else the last model of the first
-    per-residue experiment."""
-    chosen = config.get("predict_model") or ""
-    residue = [e for e in EXPERIMENTS if experiment_task(config, e) == "per_residue"]
-    if "/" in chosen:
-        return chosen
-    if not residue:
-        return ""
-    for name in residue:
-        if chosen in experiment_models(config, name):
-            return f"{name}/{chosen}"
-    return f"{residue[0]}/{experiment_models(config, residue[0])[-1]}"
 
 
 def predict_targets():
     """The prediction outputs when `predict_fasta` is set, else nothing."""
     if not PREDICT_FASTA:
         return []
-    return [f"results/predict/{predict_model()}/predictions.fasta"]
+    chosen = prediction_model(config)
+    experiment_name, model = chosen.split("/")
+    return [paths.fill(paths.PREDICT_FASTA, experiment=experiment_name, model=model)]
 
 
 def all_targets():
-    return ["results/report/index.html", *predict_targets()]
+    return [paths.REPORT_HTML, *predict_targets()]
 
 
 onstart:
     # before the first job, not at parse time: --lint, --dry-run and --report need no data
     try:
-        check_sources(config, used_files(), Path("resources/downloads"))
+        check_sources(config, jobs.used_files(config), Path(paths.DOWNLOAD_DIR))
     except SourceError as error:
         sys.exit(f"protrnn: {error}")

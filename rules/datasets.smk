@@ -5,12 +5,12 @@ rule parse_dataset:
     input:
         unpack(dataset_files),
     output:
-        table="results/datasets/{dataset}.tsv.gz",
-        stats="results/datasets/{dataset}.json",
+        table=paths.DATASET_TABLE,
+        stats=paths.DATASET_STATS,
     log:
-        "logs/datasets/{dataset}.log",
+        paths.log("parse_dataset"),
     benchmark:
-        "benchmarks/datasets/{dataset}.tsv"
+        paths.benchmark("parse_dataset")
     conda:
         "../envs/python.yaml"
     threads: 1

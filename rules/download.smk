@@ -2,12 +2,14 @@
 
 
 rule download:
+    input:
+        local_source,
     output:
-        "resources/downloads/{file}",
+        paths.DOWNLOAD,
     log:
-        "logs/download/{file}.log",
+        paths.log("download"),
     benchmark:
-        "benchmarks/download/{file}.tsv"
+        paths.benchmark("download")
     conda:
         "../envs/python.yaml"
     threads: 1
@@ -15,18 +17,18 @@ rule download:
         mem_mb=lambda wildcards, attempt: 512 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        entry=lambda wildcards: config["files"][wildcards.file],
+        entry=download_entry,
     script:
         "../scripts/download.py"
 
 
 rule download_structure:
     output:
-        "resources/structures/{pdb}.cif",
+        paths.STRUCTURE,
     log:
-        "logs/download/structures/{pdb}.log",
+        paths.log("download_structure"),
     benchmark:
-        "benchmarks/download/structures/{pdb}.tsv"
+        paths.benchmark("download_structure")
     wildcard_constraints:
         pdb="[0-9A-Z]{4}",
     conda:

@@ -1,16 +1,20 @@
-"""Encode a dataset: one-hot residues + scaled PSSM + masks, compressed."""
+"""Encode a dataset: one-hot residues + scaled PSSM + masks, compressed, with the provenance of
+the encoding and of the profiles (from the shards' provenance JSONs)."""
 
 
 rule encode:
     input:
-        table="results/datasets/{dataset}.tsv.gz",
+        table=paths.DATASET_TABLE,
         profiles=lambda wildcards: profile_shards(wildcards.dataset),
+        provenance=lambda wildcards: profile_shards(
+            wildcards.dataset, paths.PROFILE_PROVENANCE
+        ),
     output:
-        "results/encoded/{dataset}.npz",
+        paths.ENCODED,
     log:
-        "logs/encode/{dataset}.log",
+        paths.log("encode"),
     benchmark:
-        "benchmarks/encode/{dataset}.tsv"
+        paths.benchmark("encode")
     conda:
         "../envs/python.yaml"
     threads: 1

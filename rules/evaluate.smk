@@ -3,18 +3,19 @@
 
 rule evaluate:
     input:
-        model="results/models/{experiment}/{model}/model.pt",
-        encoded=lambda wildcards: "results/encoded/{}.npz".format(
-            test_set(wildcards.experiment, wildcards.testset)["dataset"]
+        model=paths.MODEL,
+        encoded=lambda wildcards: paths.fill(
+            paths.ENCODED,
+            dataset=test_set(wildcards.experiment, wildcards.testset)["dataset"],
         ),
     output:
-        metrics="results/eval/{experiment}/{model}/{testset}/metrics.json",
-        per_class="results/eval/{experiment}/{model}/{testset}/per_class.tsv",
-        predictions="results/eval/{experiment}/{model}/{testset}/predictions.npz",
+        metrics=paths.EVAL_METRICS,
+        per_class=paths.EVAL_PER_CLASS,
+        predictions=paths.EVAL_PREDICTIONS,
     log:
-        "logs/evaluate/{experiment}/{model}/{testset}.log",
+        paths.log("evaluate"),
     benchmark:
-        "benchmarks/evaluate/{experiment}/{model}/{testset}.tsv"
+        paths.benchmark("evaluate")
     conda:
         "../envs/python.yaml"
     threads: 1

@@ -4,18 +4,20 @@
 rule predict:
     input:
         fasta=PREDICT_FASTA or "predict_fasta-is-not-set",
-        model="results/models/{experiment}/{model}/model.pt",
+        model=paths.MODEL,
         database=DATABASE_DIR,
     output:
-        predictions="results/predict/{experiment}/{model}/predictions.fasta",
-        ss2=directory("results/predict/{experiment}/{model}/ss2"),
-        ids="results/predict/{experiment}/{model}/ids.tsv",
-        summary="results/predict/{experiment}/{model}/summary.json",
-        encoded="results/predict/{experiment}/{model}/encoded.npz",
+        predictions=paths.PREDICT_FASTA,
+        ss2=directory(paths.PREDICT_SS2),
+        svg=directory(paths.PREDICT_SVG),
+        index=paths.PREDICT_INDEX,
+        ids=paths.PREDICT_IDS,
+        summary=paths.PREDICT_SUMMARY,
+        encoded=paths.PREDICT_ENCODED,
     log:
-        "logs/predict/{experiment}/{model}.log",
+        paths.log("predict"),
     benchmark:
-        "benchmarks/predict/{experiment}/{model}.tsv"
+        paths.benchmark("predict")
     conda:
         "../envs/predict.yaml"
     threads: config["profiles"]["threads"]

@@ -7,15 +7,16 @@ rule profile_database:
             download_path(k) for k in config["profile_databases"][wildcards.database]
         ],
     output:
-        directory("resources/profile_db/{database}/{backend}"),
+        directory(paths.PROFILE_DATABASE),
     log:
-        "logs/profiles/database_{database}_{backend}.log",
+        paths.log("profile_database"),
     benchmark:
-        "benchmarks/profiles/database_{database}_{backend}.tsv"
+        paths.benchmark("profile_database")
     wildcard_constraints:
         backend="mmseqs2|psiblast|jackhmmer",
     conda:
-        f"../envs/{BACKEND}.yaml"
+        # the env of the backend being built ({backend}), not of the configured one
+        lambda wildcards: f"../envs/{wildcards.backend}.yaml"
     threads: config["profiles"]["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
@@ -28,15 +29,15 @@ rule profile_database:
 
 rule profile_search:
     input:
-        table="results/datasets/{dataset}.tsv.gz",
+        table=paths.DATASET_TABLE,
         database=DATABASE_DIR,
     output:
-        profiles="results/profiles/{dataset}/shard{shard}.npz",
-        provenance="results/profiles/{dataset}/shard{shard}.json",
+        profiles=paths.PROFILE_SHARD,
+        provenance=paths.PROFILE_PROVENANCE,
     log:
-        "logs/profiles/{dataset}/shard{shard}.log",
+        paths.log("profile_search"),
     benchmark:
-        "benchmarks/profiles/{dataset}/shard{shard}.tsv"
+        paths.benchmark("profile_search")
     conda:
         f"../envs/{BACKEND}.yaml"
     threads: config["profiles"]["threads"]

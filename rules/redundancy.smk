@@ -3,16 +3,19 @@
 
 rule redundancy:
     input:
-        train=lambda wildcards: f"results/datasets/{train_dataset(wildcards.experiment)}.tsv.gz",
-        test=lambda wildcards: "results/datasets/{}.tsv.gz".format(
-            test_set(wildcards.experiment, wildcards.testset)["dataset"]
+        train=lambda wildcards: paths.fill(
+            paths.DATASET_TABLE, dataset=train_dataset(wildcards.experiment)
+        ),
+        test=lambda wildcards: paths.fill(
+            paths.DATASET_TABLE,
+            dataset=test_set(wildcards.experiment, wildcards.testset)["dataset"],
         ),
     output:
-        "results/redundancy/{experiment}/{testset}.tsv",
+        paths.REDUNDANCY,
     log:
-        "logs/redundancy/{experiment}/{testset}.log",
+        paths.log("redundancy"),
     benchmark:
-        "benchmarks/redundancy/{experiment}/{testset}.tsv"
+        paths.benchmark("redundancy")
     conda:
         "../envs/mmseqs2.yaml"
     threads: config["profiles"]["threads"]

@@ -3,46 +3,51 @@
 
 rule report:
     input:
-        metrics=eval_targets(),
-        predictions=[
-            p.replace("metrics.json", "predictions.npz") for p in eval_targets()
-        ],
-        histories=[p.replace("model.pt", "history.tsv") for p in model_targets()],
-        tables=expand("results/datasets/{dataset}.tsv.gz", dataset=used_datasets()),
+        metrics=eval_targets(paths.EVAL_METRICS),
+        predictions=eval_targets(paths.EVAL_PREDICTIONS),
+        histories=model_targets(paths.HISTORY),
+        tables=expand(paths.DATASET_TABLE, dataset=used_datasets()),
         profiles=[
-            p.replace(".npz", ".json")
+            p
             for ds in used_datasets()
-            for p in profile_shards(ds)
+            for p in profile_shards(ds, paths.PROFILE_PROVENANCE)
         ],
         database=DATABASE_DIR,
         redundancy=redundancy_targets(),
         backends=config["report"]["profile_backends"] or [],
         parse_stats=[
-            f"results/datasets/{ds}.json"
+            paths.fill(paths.DATASET_STATS, dataset=ds)
             for ds in used_datasets()
             if config["datasets"][ds]["task"] == "per_protein"
         ],
     output:
         html=report(
-            "results/report/index.html",
-            category="Report",
+            paths.REPORT_HTML,
+            caption="../report/index.rst",
+            category="Overview",
             labels={"page": "comparison report"},
         ),
         accuracy=report(
-            "results/report/accuracy.tsv",
-            category="Report",
+            paths.REPORT_ACCURACY,
+            caption="../report/accuracy.rst",
+            category="Overview",
             labels={"page": "accuracy table"},
         ),
         figures=report(
-            directory("results/report/figures"),
+            directory(paths.REPORT_FIGURES),
             patterns=["{name}.png"],
-            category="Figures",
-            labels={"figure": "{name}"},
+            caption="../report/figure.rst",
+            category=lambda wildcards: figure_report(wildcards)[0],
+            subcategory=lambda wildcards: figure_report(wildcards)[1],
+            labels=lambda wildcards: {
+                "figure": wildcards.name,
+                "test set": figure_report(wildcards)[2],
+            },
         ),
     log:
-        "logs/report.log",
+        paths.log("report"),
     benchmark:
-        "benchmarks/report.tsv"
+        paths.benchmark("report")
     conda:
         "../envs/python.yaml"
     threads: 1

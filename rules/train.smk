@@ -3,22 +3,27 @@
 
 rule train:
     input:
-        lambda wildcards: f"results/encoded/{train_dataset(wildcards.experiment)}.npz",
+        lambda wildcards: paths.fill(
+            paths.ENCODED, dataset=train_dataset(wildcards.experiment)
+        ),
     output:
-        model="results/models/{experiment}/{model}/model.pt",
+        model=paths.MODEL,
         history=report(
-            "results/models/{experiment}/{model}/history.tsv",
-            category="Training",
+            paths.HISTORY,
+            caption="../report/history.rst",
+            category="{experiment}",
+            subcategory="Learning curves",
             labels={
-                "experiment": "{experiment}",
                 "model": "{model}",
                 "table": "learning curve",
             },
         ),
     log:
-        "logs/train/{experiment}/{model}.log",
+        paths.log("train"),
     benchmark:
-        "benchmarks/train/{experiment}/{model}.tsv"
+        paths.benchmark("train")
+    wildcard_constraints:
+        model=_names(config["models"]),
     conda:
         "../envs/python.yaml"
     threads: PRESET.get("threads", 1)
@@ -32,3 +37,28 @@ rule train:
         seed=config["train"]["seed"],
     script:
         "../scripts/train.py"
+
+
+rule ensemble:
+    input:
+        models=lambda wildcards: [
+            paths.fill(paths.MODEL, experiment=wildcards.experiment, model=m)
+            for m in experiment_models(config, wildcards.experiment)
+        ],
+    output:
+        model=paths.ENSEMBLE,
+    log:
+        paths.log("ensemble"),
+    benchmark:
+        paths.benchmark("ensemble")
+    conda:
+        "../envs/python.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
+    params:
+        models=lambda wildcards: experiment_models(config, wildcards.experiment),
+        size=lambda wildcards: ensemble_size(config, wildcards.experiment),
+    script:
+        "../scripts/ensemble.py"

@@ -1,4 +1,4 @@
-"""Rule predict: user FASTA -> MMseqs2 profiles (as for training) -> predictions of one model."""
+"""Rule predict: user FASTA -> profiles (as for training) -> predictions of one model."""
 
 import sys
 from pathlib import Path
@@ -13,8 +13,9 @@ from protrnn.predict import predict_fasta  # noqa: E402
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
 out_dir = Path(smk.output.predictions).parent
-if Path(smk.output.ss2) != out_dir / "ss2":
-    raise ValueError(f"output ss2 must be {out_dir / 'ss2'}, got {smk.output.ss2}")
+for name, given in (("ss2", smk.output.ss2), ("svg", smk.output.svg)):
+    if Path(given) != out_dir / name:
+        raise ValueError(f"output {name} must be {out_dir / name}, got {given}")
 torch.set_num_threads(smk.threads)
 summary = predict_fasta(
     fasta=Path(smk.input.fasta),
@@ -26,6 +27,7 @@ summary = predict_fasta(
     device="cpu",
     backend=smk.params.backend,
     cache_dir=Path(smk.config["profiles"]["cache_dir"]),
+    warn=log.warning,
 )
 log.info(
     "%s: %d proteins, %d residues, %d without hits, %s s",

@@ -13,8 +13,9 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
 from protrnn.core.fileio import atomic_dir  # noqa: E402
 from protrnn.core.runlog import setup_logging  # noqa: E402
+from protrnn.core.tools import find_mmseqs  # noqa: E402
 from protrnn.profiles.backends import get_backend  # noqa: E402
-from protrnn.profiles.database import cluster_fasta, find_mmseqs  # noqa: E402
+from protrnn.profiles.database import DB_INFO, cluster_fasta  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -33,5 +34,5 @@ with atomic_dir(smk.output[0]) as tmp_dir, tempfile.TemporaryDirectory(dir=tmp_d
     info = backend.build_database(fasta, tmp_dir, smk.threads)
     if clustering:
         info["clustering"] = clustering
-        (tmp_dir / "db.json").write_text(json.dumps(info, indent=2) + "\n")
+        (tmp_dir / DB_INFO).write_text(json.dumps(info, indent=2) + "\n")
 log.info("database: %s", info)

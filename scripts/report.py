@@ -8,6 +8,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 
 from protrnn.core.runlog import setup_logging  # noqa: E402
 from protrnn.report.build import build_report  # noqa: E402
+from protrnn.report.context import ReportInputs  # noqa: E402
+from protrnn.report.load import history_inputs  # noqa: E402
 from protrnn.report.provenance import run_provenance  # noqa: E402
 
 smk = snakemake  # noqa: F821
@@ -21,22 +23,18 @@ provenance = run_provenance(
     repo=repo,
     download_dir=Path("resources/downloads"),
 )
-experiments = dict(smk.params.experiments)
-histories = {
-    (
-        Path(p).parent.name
-        if len(experiments) == 1
-        else f"{Path(p).parts[-3]}/{Path(p).parent.name}"
-    ): Path(p)
-    for p in smk.input.histories
-}
-out = build_report(
+histories, epoch_limits = history_inputs(
+    smk.input.histories, dict(smk.params.experiments), dict(smk.params.config)
+)
+inputs = ReportInputs(
     eval_files=[Path(p) for p in smk.input.metrics],
     history_files=histories,
+    epoch_limits=epoch_limits,
     provenance=provenance,
     published=list(smk.params.published),
     out_dir=Path(smk.output.html).parent,
     prediction_files=[Path(p) for p in smk.input.predictions],
+    dataset_tables=[Path(p) for p in smk.input.tables],
     benchmark_files=[Path(p) for p in smk.params.benchmarks if Path(p).exists()],
     redundancy_files=[Path(p) for p in smk.input.redundancy],
     redundancy_settings=dict(smk.params.redundancy),
@@ -46,4 +44,5 @@ out = build_report(
         for p in smk.input.parse_stats
     },
 )
+out = build_report(inputs)
 log.info("report written: %s", out)

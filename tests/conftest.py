@@ -1,4 +1,5 @@
-"""Shared fixtures: the local data mirror, as a folder and served over loopback HTTP."""
+"""Shared fixtures: the local data mirror, as a folder and served over loopback HTTP, and one
+finished run of the tiny workflow for every test file that reads one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.tiny_workflow import run_tiny_workflow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -51,6 +54,24 @@ def mirror_server(shared_data: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, mirror_server: str) -> Path:
+    """Working directory of one finished tiny workflow run (tests/data/tiny_config.yaml).
+
+    Shared by the whole session: tests that only read it (or add a report archive) come first;
+    tests/test_workflow.py extends it with more datasets in its last tests, and pytest runs the
+    test files in alphabetical order.
+    """
+    workdir = tmp_path_factory.mktemp("workflow")
+    result = run_tiny_workflow(workdir, mirror_server, "--cores", "2")
+    if result.returncode != 0:
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log"))
+        )
+        pytest.fail(f"snakemake failed:\n{result.stderr[-6000:]}\n{logs}")
+    return workdir
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from protrnn.config.checks import ConfigError, load_config, model_spec, validate_config
+from protrnn.config import ConfigError, load_config, model_spec, validate_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "config.yaml"
@@ -131,7 +131,7 @@ def test_model_spec_follows_preset_size():
 
 
 def test_experiment_preset_overrides():
-    from protrnn.config.checks import active_preset
+    from protrnn.config import active_preset
 
     config = load_config(CONFIG)
     assert active_preset(config, "localization")["max_train_proteins"] == 2500
@@ -169,3 +169,142 @@ def test_folds_expand_into_one_experiment_per_partition():
     bad["experiments"]["secondary_structure"]["folds"] = 5
     with pytest.raises(ConfigError, match=r"secondary_structure\.folds: 5 folds need"):
         validate_config(bad)
+
+
+# -- reading files, merging overlays ----------------------------------------------------------
+
+
+def test_overlays_merge_like_snakemake(tmp_path: Path):
+    """Mappings merge key by key (tiny_config sets only some keys of a dataset); lists replace."""
+    from protrnn.config import load_config_files, merge_config
+
+    tiny = ROOT / "tests" / "data" / "tiny_config.yaml"
+    config = load_config_files([CONFIG, tiny])
+    assert config["datasets"]["cb513"]["max_proteins"] == 10
+    assert config["datasets"]["cb513"]["format"] == "netsurfp_csv"  # kept from config.yaml
+    assert config["experiments"]["localization"]["models"] == ["deeploc", "bilstm_last"]
+    assert merge_config({"a": {"b": 1, "c": [1]}, "d": None}, {"a": {"c": [2]}, "d": {"e": 3}}) == {
+        "a": {"b": 1, "c": [2]},
+        "d": {"e": 3},
+    }
+
+
+def test_yaml_anchors_and_merge_keys_are_not_duplicates(tmp_path: Path):
+    from protrnn.config import read_config_file
+
+    path = tmp_path / "c.yaml"
+    path.write_text("a: &x {p: 1, q: 2}\nb:\n  <<: *x\n  p: 3\n")
+    assert read_config_file(path) == {"a": {"p": 1, "q": 2}, "b": {"p": 3, "q": 2}}
+
+
+# -- the prediction model ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        (None, "secondary_structure/cnn_bigru"),
+        ("bigru", "secondary_structure/bigru"),
+        ("secondary_structure/rnn", "secondary_structure/rnn"),
+    ],
+)
+def test_prediction_model(chosen, expected):
+    from protrnn.config import prediction_model
+
+    config = base()
+    config.update(predict_fasta="p.fasta", predict_model=chosen)
+    assert prediction_model(validate_config(config)) == expected
+
+
+# -- the jobs of the configured run -----------------------------------------------------------
+
+
+def test_rule_jobs_of_the_tiny_run():
+    from protrnn import paths
+    from protrnn.config import jobs, load_config_files
+
+    config = load_config_files([CONFIG, ROOT / "tests" / "data" / "tiny_config.yaml"])
+    found = jobs.rule_jobs(config)
+    assert set(found) == set(paths.JOBS) - {"predict", "report"}
+    assert found["train"][0] == {"experiment": "secondary_structure", "model": "bigru"}
+    # two models and their ensemble per experiment, each on every test set
+    assert len(found["evaluate"]) == 3 * 4 + 3 * 2
+    assert found["ensemble"] == [
+        {"experiment": "secondary_structure"},
+        {"experiment": "localization"},
+    ]
+    assert {j["model"] for j in found["evaluate"]} == {
+        "bigru",
+        "cnn_bigru",
+        "deeploc",
+        "bilstm_last",
+        "ensemble",
+    }
+    assert found["profile_database"] == [{"database": "tiny", "backend": "mmseqs2"}]
+    shards = [j for j in found["profile_search"] if j["dataset"] == "cb513"]
+    assert shards == [{"dataset": "cb513", "shard": 0}]  # tiny_config: cb513 has 1 shard
+    assert found["download"][-1] == {"file": "seqdb_prokka_sprot_mitochondria"}
+    assert jobs.dataset_max_train_proteins(config, "netsurfp2_train") == 40
+    assert jobs.dataset_max_train_proteins(config, "cb513") is None
+
+
+def test_ensemble_size_and_reserved_name():
+    from protrnn.config import ensemble_size, scored_models
+
+    config = base()
+    config["experiments"]["secondary_structure"]["models"] = ["bigru", "cnn"]
+    config["experiments"]["secondary_structure"]["ensemble"] = 3
+    config = validate_config(config)
+    assert ensemble_size(config, "secondary_structure") == 2  # capped at the model count
+    assert scored_models(config, "secondary_structure") == ["bigru", "cnn", "ensemble"]
+    config["experiments"]["secondary_structure"]["models"] = ["bigru"]
+    assert ensemble_size(config, "secondary_structure") == 0  # one model: no ensemble
+    bad = base()
+    bad["models"]["ensemble"] = dict(bad["models"]["bigru"])
+    with pytest.raises(ConfigError, match="models.ensemble: the name 'ensemble' is reserved"):
+        validate_config(bad)
+
+
+def test_structure_sources_of_pdb_datasets():
+    from protrnn.config import jobs
+
+    config = base()
+    config["datasets"]["mine"] = {
+        "format": "pdb_chains",
+        "task": "per_residue",
+        "chains": ["1abc_A", "1ABC_B", "2xyz:C"],
+        "split": "test",
+    }
+    config["experiments"]["secondary_structure"]["test_sets"]["mine"] = {"dataset": "mine"}
+    config = validate_config(config)
+    sources = jobs.structure_sources(config)
+    assert list(sources) == ["1ABC", "2XYZ"]
+    assert sources["1ABC"]["mirror_path"] == "pdb/1ABC.cif"
+    assert jobs.dataset_structures(config, "cb513") == {}
+
+
+def test_what_the_dag_parse_imports_is_light():
+    """rules/common.smk's imports load neither torch, pandas nor numpy (the DAG parse stays
+    fast, and --lint / -n work without them)."""
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "rules" / "common.smk").read_text() + (ROOT / "Snakefile").read_text()
+    modules = sorted(set(re.findall(r"^(?:from|import) (protrnn[\w.]*)", text, re.M)))
+    assert "protrnn.config" in modules and "protrnn.paths" in modules
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules)
+    code += "print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_schema_formats_are_the_registry_formats():
+    """The schema's format list and the format registry the checks read name the same formats."""
+    from protrnn.config.schema import load_schema
+    from protrnn.data.formats.options import FORMATS
+
+    dataset = load_schema()["properties"]["datasets"]["additionalProperties"]
+    assert set(dataset["properties"]["format"]["enum"]) == set(FORMATS)

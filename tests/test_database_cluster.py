@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protrnn.profiles.database import build_database, cluster_fasta, find_mmseqs
+from protrnn.core.tools import find_mmseqs
+from protrnn.profiles.backends.mmseqs2 import build_mmseqs_db
+from protrnn.profiles.database import cluster_fasta
 
 LETTERS = "ACDEFGHIKLMNPQRSTVWY"
 
@@ -41,5 +43,5 @@ def test_near_identical_sequences_collapse(mmseqs: str, tmp_path: Path):
     info = cluster_fasta([fasta], reps, 0.9, 0.8, 1, mmseqs)
     assert info["n_sequences_before"] == 11
     assert info["n_sequences_after"] == 6  # one representative of the family + 5 unrelated
-    db = build_database([reps], tmp_path / "db" / "db", 1, mmseqs, create_index=False)
+    db = build_mmseqs_db([reps], tmp_path / "db" / "db", 1, mmseqs, create_index=False)
     assert db["n_sequences"] == 6

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from protrnn.data.formats.text import parse_three_line, parse_tsv
-from protrnn.data.table import COLUMNS, load_dataset, read_table, validate_table, write_table
+from protrnn.data.registry import load_dataset
+from protrnn.data.table import COLUMNS, read_table, validate_table, write_table
 
 THREE_SS8 = """>1abc_A first chain
 MKVLAAGIV
@@ -47,6 +48,24 @@ def test_three_line_ss8(tmp_path: Path) -> None:
     assert df["eval_mask"].tolist() == ["111111111", "11111", "1111"]
     assert set(df["split"]) == {"train"} and set(df["cb513_mask"]) == {""}
     assert df.attrs["parse_stats"]["labels"] == "ss8"
+    assert "unobserved_residues" not in df.attrs["parse_stats"]
+
+
+def test_three_line_x_marks_unobserved_residues(tmp_path: Path) -> None:
+    df = parse_three_line(_write(tmp_path, "x.txt", ">a\nMKVLA\nXHHEX\n>b\nGGS\nTGX\n"))
+    assert df.attrs["parse_stats"] == {"records_read": 2, "labels": "ss8", "unobserved_residues": 3}
+    assert df["ss8"].tolist() == ["CHHEC", "TGC"]  # X is stored as coil, never scored
+    assert df["ss3"].tolist() == ["CHHEC", "CHC"]
+    assert df["eval_mask"].tolist() == ["01110", "110"]
+    three = parse_three_line(_write(tmp_path, "x3.txt", ">a\nMKVL\nXHEX\n"))
+    assert three.attrs["parse_stats"]["labels"] == "ss3"  # X is no 8-state letter
+    assert (three.loc[0, "ss8"], three.loc[0, "ss3"], three.loc[0, "eval_mask"]) == (
+        "",
+        "CHEC",
+        "0110",
+    )
+    with pytest.raises(ValueError, match=r"record 'a'\): ss3: unknown ss3 letter 'x'"):
+        parse_three_line(_write(tmp_path, "lower.txt", ">a\nMKVL\nxHEC\n"))
 
 
 def test_three_line_ss3_only(tmp_path: Path) -> None:

@@ -1,18 +1,28 @@
-"""protrnn.data.table: parsers on handwritten fixtures and on the real shared files."""
+"""protrnn.data.table and the netsurfp/dcrnn formats: handwritten fixtures and the shared files."""
 
 from __future__ import annotations
 
+import gzip
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from protrnn.data.formats.dcrnn import parse_dcrnn_cb513
+from protrnn.data.formats.netsurfp import parse_netsurfp_csv
+from protrnn.data.formats.options import (
+    FORMAT_OPTIONS,
+    FORMATS,
+    dataset_options,
+    uniform_split,
+)
+from protrnn.data.registry import LOADERS, load_dataset
 from protrnn.data.table import (
     COLUMNS,
-    load_dataset,
-    parse_dcrnn_cb513,
-    parse_netsurfp_csv,
+    cap_training,
     read_table,
     subsample,
     validate_table,
@@ -152,6 +162,44 @@ def test_load_dataset_dispatch(tmp_path: Path) -> None:
         load_dataset("netsurfp_csv", {"data": DATA / "netsurfp_small.csv"}, {"membr": "x"})
 
 
+def test_registry_has_one_parser_per_format() -> None:
+    assert tuple(LOADERS) == FORMATS and tuple(FORMAT_OPTIONS) == FORMATS
+    assert all("prefix" in options for options in FORMAT_OPTIONS.values())
+
+
+def test_format_tables_import_without_pandas() -> None:
+    """The config checks read options and pdb_ids while Snakemake parses the DAG."""
+    code = (
+        "import sys, protrnn.data.formats.options, protrnn.data.formats.pdb_ids; "
+        "heavy = {'pandas', 'numpy'} & set(sys.modules); assert not heavy, heavy"
+    )
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+def test_dataset_options_and_uniform_split() -> None:
+    spec = {"format": "netsurfp_csv", "files": {"csv": "k"}, "member": "m.csv", "split": "train"}
+    assert dataset_options("ns", spec) == {"member": "m.csv", "split": "train", "prefix": "ns"}
+    chains = {"format": "pdb_chains", "chains": ("1ABC_A",), "options": {"split": "valid"}}
+    assert dataset_options("s", chains) == {"split": "valid", "chains": ["1ABC_A"]}
+    assert uniform_split("netsurfp_csv", {"csv": "k"}, {"split": "train"}) == "train"
+    assert uniform_split("netsurfp_csv", {"csv": "k", "flip_splits": "f"}, {}) is None
+    assert uniform_split("three_line", {"data": "k"}, {}) == "test"
+    assert uniform_split("tsv", {"data": "k"}, {"split": "test"}) is None
+    assert uniform_split("deeploc2_csv", {}, {}) is None
+
+
+def test_netsurfp_reads_a_gzip_copy(tmp_path: Path) -> None:
+    """Mirrors may keep gzip copies; the download accepts them, so the parser must read them."""
+    plain = DATA / "netsurfp_small.csv"
+    packed = tmp_path / "netsurfp_small.csv"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert parse_netsurfp_csv(packed, prefix="t").equals(parse_netsurfp_csv(plain, prefix="t"))
+    packed.write_bytes(packed.read_bytes()[:-8])
+    with pytest.raises(ValueError, match=r"netsurfp_small\.csv: corrupt gzip file"):
+        parse_netsurfp_csv(packed, prefix="t")
+
+
 # --- table utilities -------------------------------------------------------------------------
 
 
@@ -201,6 +249,25 @@ def test_validate_table_errors(column: str, value: str, pattern: str) -> None:
     df.loc[1, column] = value
     with pytest.raises(ValueError, match=f"^mysource: .*{pattern}"):
         validate_table(df, "mysource")
+
+
+def test_cap_training_keeps_test_rows() -> None:
+    df = _table(80)
+    capped = cap_training(df, 20, seed=1)
+    assert (capped["split"] != "test").sum() == 20
+    tests = df[df["split"] == "test"]["id"].tolist()
+    assert capped["id"].tolist()[-len(tests) :] == tests  # test rows whole, after the rest
+    assert cap_training(df, None, seed=1) is df
+
+
+def test_write_table_is_byte_reproducible(tmp_path: Path) -> None:
+    """Equal tables give equal files (no time and no temporary file name in the gzip header)."""
+    df = _table(8)
+    write_table(df, tmp_path / "a" / "t.tsv.gz")
+    write_table(df, tmp_path / "b" / "t.tsv.gz")
+    first = (tmp_path / "a" / "t.tsv.gz").read_bytes()
+    assert first == (tmp_path / "b" / "t.tsv.gz").read_bytes()
+    assert b".tmp" not in first[:64]
 
 
 def test_write_read_round_trip(tmp_path: Path) -> None:

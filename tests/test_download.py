@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from protrnn.data.download import DownloadError, fetch, sha256_file
+from protrnn.data.download import (
+    DownloadError,
+    fetch,
+    remove_partials,
+    sha256_file,
+    verify_downloads,
+    verify_file,
+)
 
 CASP12 = "ss/raw/prottrans_netsurfp2/CASP12_HHblits.csv"
 CASP12_SHA = "537535ecb4cb3dfa6f590a024e208ae15a955576ad758147b4e0605a8d7eecb9"
@@ -139,3 +149,67 @@ def test_truncated_download_is_an_error(flaky_server: str, tmp_path: Path) -> No
     with pytest.raises(DownloadError, match="closed after 8 of 80 bytes"):
         fetch("p", f"{flaky_server}/short", None, None, tmp_path / "p.txt", None, **FAST)
     assert _only(tmp_path) == []
+
+
+# --- leftovers of killed downloads, and cached files checked again before use ---------------
+
+KILLED = """
+import os, sys
+from pathlib import Path
+from protrnn.core.fileio import atomic_path
+with atomic_path(Path(sys.argv[1])) as tmp:
+    tmp.write_bytes(b"half a file")
+    os.kill(os.getpid(), 9)
+"""
+
+
+def test_leftover_of_a_killed_download_is_removed_by_the_next(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "casp12.csv"
+    root = Path(__file__).resolve().parents[1]
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(dest)], cwd=root, check=False)
+    assert killed.returncode == -9
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".casp12.csv.")
+    # another file's partial and a user's own hidden file stay
+    kept = [".casp12.csv.gz.abcd1234.tmp.csv.gz", ".casp12.csv.notes"]
+    for name in kept:
+        (tmp_path / name).write_text("not this download's")
+    fetch("casp12", None, CASP12_SHA, CASP12, dest, str(shared_data))
+    assert _only(tmp_path) == [*kept, "casp12.csv"]
+
+
+def test_remove_partials_without_folder(tmp_path: Path) -> None:
+    assert remove_partials(tmp_path / "none" / "x.csv") == []
+
+
+def test_verify_file_catches_a_cached_copy_edited_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    digest = sha256_file(path)
+    verify_file(path, "mydata", digest)
+    verify_file(path, "mydata", None)  # nothing declared, nothing to check
+    gz = tmp_path / "data.csv.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    verify_file(gz, "mydata", digest.upper())  # a gzip copy of the declared content
+    path.write_text("a,b\n1,3\n")
+    with pytest.raises(DownloadError) as err:
+        verify_file(path, "mydata", digest)
+    message = str(err.value)
+    assert str(path) in message and "files.mydata" in message and digest in message
+    assert "delete it and rerun" in message
+    gz.write_bytes(gz.read_bytes()[:-6])
+    with pytest.raises(DownloadError, match="files.mydata: corrupt gzip file"):
+        verify_file(gz, "mydata", digest)
+
+
+def test_verify_downloads_checks_declared_roles_only(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.write_text("x")
+    bad.write_text("y")
+    declared = {"g": {"sha256": sha256_file(good)}, "b": {"sha256": "0" * 64}, "n": {}}
+    verify_downloads({"data": good, "cif_1ABC": bad}, {"data": "g"}, declared)
+    verify_downloads({"data": bad}, {"data": "n"}, declared)
+    with pytest.raises(DownloadError, match=r"\(files\.b\)"):
+        verify_downloads({"data": good, "extra": bad}, {"data": "g", "extra": "b"}, declared)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_evaluate_model_with_real_tiny_model(
 
 def fake_predictions(monkeypatch: pytest.MonkeyPatch, pred8: list[str], pred3: list[str]) -> None:
     """Replace the trained model by fixed per-protein predictions."""
-    import protrnn.model.train as training
+    import protrnn.model.inference as training
 
     def probs(labels: str, alphabet: str) -> np.ndarray:
         out = np.full((len(labels), len(alphabet)), 0.01, dtype=np.float32)
@@ -193,7 +194,8 @@ def test_paired_report_through_evaluate_files(
     tmp_path: Path, encoded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two fake models on the same proteins -> report pairwise table with the right direction."""
-    from protrnn.report.build import load_metrics, load_predictions, pairwise_table
+    from protrnn.report.load import load_metrics, load_predictions
+    from protrnn.report.pairwise import pairwise_table
 
     # "z_good" as in the test above (Q8 11/17, Q3 15/17); "a_bad" predicts coil everywhere:
     # Q8 right on C only: p1 1, p2 1, p3 2 -> 4/17; Q3: p1 1, p2 3, p3 2 -> 6/17
@@ -221,3 +223,19 @@ def test_paired_report_through_evaluate_files(
     assert (table["n_proteins"] == 3).all() and (table["test_set"] == "tiny").all()
     # three proteins are too few for significance
     assert list(table["verdict"]) == ["not significant at 0.05"] * 2
+
+
+def test_output_bytes_are_pinned(tmp_path: Path, encoded: Path, monkeypatch: pytest.MonkeyPatch):
+    """metrics.json and per_class.tsv byte for byte as the code before the issue-11 split wrote
+    them (digests checked against that code); a changed byte is a format change: say so."""
+    pred8, pred3 = ["HHHHHHEECC", "EEETTC", "CCCC"], ["HHHHHHEECC", "EEECCC", "CCCC"]
+    fake_predictions(monkeypatch, pred8, pred3)
+    out = tmp_path / "eval" / "fixed" / "tiny"
+    evaluate_model(tmp_path / "models" / "fixed" / "model.pt", encoded, out)
+    metrics = (out / "metrics.json").read_text().replace(str(tmp_path), "TMP")
+    assert hashlib.sha256(metrics.encode()).hexdigest() == (
+        "dae5220cd1cd659175bce7d107ccf9e2f9383bdbd0ca7d96e04d75ba423f1e57"
+    )
+    assert hashlib.sha256((out / "per_class.tsv").read_bytes()).hexdigest() == (
+        "be0eed9c21fa9b6295f9a8c22ee9a27b95844ebc04aad4844a8d2632c6022308"
+    )

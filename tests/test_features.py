@@ -3,6 +3,7 @@ flags, old files, and clear errors."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,14 @@ import pandas as pd
 import pytest
 
 from protrnn.core.alphabet import AA_ALPHABET, sequence_hash
-from protrnn.encode import N_FEATURES, SCALING, encode_dataset, load_encoded
+from protrnn.encode import (
+    N_FEATURES,
+    SCALING,
+    encode_dataset,
+    encoding_spec,
+    load_encoded,
+    shard_provenance,
+)
 
 
 def _table() -> pd.DataFrame:
@@ -190,3 +198,80 @@ def test_older_files_load_or_fail_clearly(tmp_path: Path) -> None:
     _rewrite(out, (), task=np.array("per_protein"))
     with pytest.raises(ValueError, match="encode it again"):
         load_encoded(out)
+
+
+def test_encoding_spec_describes_the_features(tmp_path: Path) -> None:
+    spec = encoding_spec()
+    assert spec == {
+        "version": 1,
+        "features": ["onehot21", "pssm_logistic20"],
+        "n_features": 41,
+        "aa_alphabet": AA_ALPHABET,
+        "pssm_columns": "ARNDCQEGHILKMFPSTWYV",
+    }
+    assert spec["n_features"] == N_FEATURES
+    table = _table()
+    enc = load_encoded(_encoded(tmp_path / "e.npz", table))
+    assert enc.features(0).shape[1] == spec["n_features"]
+
+
+def _encoded(path: Path, table: pd.DataFrame, provenance: dict | None = None) -> Path:
+    encode_dataset(table, _profiles(table), path, profile_provenance=provenance)
+    return path
+
+
+def _shard_json(folder: Path, i: int, **changes: object) -> Path:
+    """A profile shard's provenance JSON as scripts/profile_search.py writes it."""
+    record = {
+        "backend": "mmseqs2",
+        "tool": "mmseqs2",
+        "version": "v1",
+        "parameters": {"num_iterations": 2, "evalue": 0.001},
+        "database": {"checksum": "abc", "n_sequences": 10, "n_residues": 900},
+        "cache": {"folder": "x", "key": "y"},
+        "stats": {"seconds": float(i)},  # differs per shard: not part of the provenance
+        "n_proteins": i,
+        "shard": f"shard{i}.npz",
+        **changes,
+    }
+    shard = folder / f"shard{i}.npz"
+    shard.with_suffix(".json").write_text(json.dumps(record))
+    return shard
+
+
+def test_provenance_goes_from_shards_into_the_npz(tmp_path: Path) -> None:
+    shards = [_shard_json(tmp_path, i) for i in range(3)]
+    provenance = shard_provenance(shards)
+    assert provenance == {
+        "backend": "mmseqs2",
+        "database": {"checksum": "abc", "n_sequences": 10, "n_residues": 900},
+        "database_checksum": "abc",
+        "parameters": {"num_iterations": 2, "evalue": 0.001},
+    }
+    enc = load_encoded(_encoded(tmp_path / "e.npz", _table(), provenance))
+    assert enc.provenance == {"encoding": encoding_spec(), "profiles": provenance}
+    # unknown profile provenance (e.g. protrnn predict's own encoding) and older files
+    assert load_encoded(_encoded(tmp_path / "u.npz", _table())).provenance == {
+        "encoding": encoding_spec(),
+        "profiles": None,
+    }
+    _rewrite(tmp_path / "u.npz", ("provenance",))
+    assert load_encoded(tmp_path / "u.npz").provenance is None
+
+
+def test_the_same_table_encodes_to_the_same_arrays_and_digest(tmp_path: Path) -> None:
+    a = load_encoded(_encoded(tmp_path / "a.npz", _table()))
+    b = load_encoded(_encoded(tmp_path / "b.npz", _table()))
+    assert a.digest() == b.digest()
+    assert a.subset("train").digest() != a.digest()
+    changed = _table()
+    changed.loc[1, "ss8"] = "BTSCC"
+    assert load_encoded(_encoded(tmp_path / "c.npz", changed)).digest() != a.digest()
+
+
+def test_encoded_with_another_encoding_is_refused(tmp_path: Path) -> None:
+    path = _encoded(tmp_path / "e.npz", _table())
+    other = {"encoding": {**encoding_spec(), "version": 0}, "profiles": None}
+    _rewrite(path, (), provenance=np.array(json.dumps(other)))
+    with pytest.raises(ValueError, match=r"e\.npz: encoded as .*encode it again"):
+        load_encoded(path)

@@ -12,7 +12,7 @@ import pytest
 
 from protrnn.core.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
 from protrnn.profiles.blosum import blosum_profile
-from protrnn.profiles.database import file_sha256
+from protrnn.profiles.database import file_sha256, normalize_fast
 from tests.synthetic import mutate, random_seq
 
 pytest.importorskip("pyhmmer", reason="the jackhmmer backend needs pyhmmer (pip install pyhmmer)")
@@ -80,8 +80,8 @@ def test_column_permutation_and_normalisation() -> None:
         AMINO_ACIDS
     )
     every_ascii = "".join(chr(c) for c in range(128))
-    assert jackhmmer.normalize_fast(every_ascii) == normalize_sequence(every_ascii)
-    assert jackhmmer.normalize_fast("acuoBZJX*é") == normalize_sequence("acuoBZJX*é")
+    assert normalize_fast(every_ascii) == normalize_sequence(every_ascii)
+    assert normalize_fast("acuoBZJX*é") == normalize_sequence("acuoBZJX*é")
 
 
 def test_build_database_files(databases: dict, family: dict) -> None:
@@ -178,17 +178,17 @@ def test_params_and_missing_database(databases: dict, tmp_path: Path) -> None:
 
 def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     """The query's jackhmmer and MMseqs2 profiles correlate (mean per-position Pearson r)."""
-    from protrnn.profiles import database
+    from protrnn.core.tools import find_mmseqs
     from protrnn.profiles.backends import mmseqs2
 
     try:
-        binary = database.find_mmseqs()
+        binary = find_mmseqs()
     except FileNotFoundError as err:
         pytest.skip(f"MMseqs2 not available: {err}")
     prefix = databases["root"] / "mmseqs2" / "db"
-    database.build_database(databases["parts"], prefix, 1, binary, create_index=False)
+    mmseqs2.build_mmseqs_db(databases["parts"], prefix, 1, binary, create_index=False)
     queries = {"q": family["query"]}
-    mm, _ = mmseqs2.search_profiles(queries, prefix, {}, 1, databases["root"] / "mm", binary)
+    mm, _ = mmseqs2.search_mmseqs_db(queries, prefix, {}, 1, databases["root"] / "mm", binary)
     jh, _ = _search(databases, "without", queries)
     a, b = mm["q"], jh["q"]
     a = (a - a.mean(1, keepdims=True)) / a.std(1, keepdims=True)

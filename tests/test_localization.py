@@ -9,14 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from protrnn.data.formats.deeploc import (
-    CLASSES,
-    FORMATS,
-    OPTIONS,
-    load,
-    parse_deeploc1_header,
-    parse_deeploc2,
-)
+from protrnn.data.formats.deeploc import CLASSES, parse_deeploc1_header, parse_deeploc2
+from protrnn.data.formats.options import FORMAT_INFO, LOCALIZATION_FORMATS
+from protrnn.data.registry import load_dataset as load
 from protrnn.data.table import COLUMNS, validate_table
 
 HEADER = "accession,sequence,label,partition,kingdom,membrane\n"
@@ -47,8 +42,9 @@ def _dl2_files(tmp_path: Path, n_per_class: int = 0) -> dict[str, Path]:
 
 
 def test_formats_and_options_are_declared() -> None:
-    assert FORMATS == ("deeploc2_csv", "deeploc1_fasta")
-    assert set(OPTIONS) == set(FORMATS)
+    assert LOCALIZATION_FORMATS == ("deeploc2_csv", "deeploc1_fasta")
+    assert FORMAT_INFO["deeploc2_csv"].fold_option == ("test_partition", 5)
+    assert FORMAT_INFO["deeploc1_fasta"].options == {"split", "prefix"}
     assert len(CLASSES) == 10 and "Lysosome/Vacuole" in CLASSES
 
 
@@ -146,7 +142,7 @@ def test_deeploc2_duplicate_accessions(tmp_path: Path) -> None:
 
 def test_load_rejects_unknown_format_option_and_key(tmp_path: Path) -> None:
     files = _dl2_files(tmp_path)
-    with pytest.raises(ValueError, match="unknown localization format"):
+    with pytest.raises(ValueError, match="unknown dataset format"):
         load("deeploc3", files, {})
     with pytest.raises(ValueError, match="unknown option"):
         load("deeploc2_csv", files, {"split": "test"})
@@ -247,7 +243,7 @@ def test_deeploc1_options(tmp_path: Path) -> None:
     fasta.write_text(DL1_TEXT)
     with pytest.raises(ValueError, match="split must be one of"):
         load("deeploc1_fasta", {"data": fasta}, {"split": "held-out"})
-    with pytest.raises(ValueError, match="cannot tell the FASTA"):
+    with pytest.raises(ValueError, match="deeploc1_fasta: cannot tell the data file"):
         load("deeploc1_fasta", {"a": fasta, "b": fasta}, {})
 
 

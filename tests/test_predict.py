@@ -9,6 +9,7 @@ non-standard letters (BLOSUM62 fallback), two ids that collide as file names, an
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,8 @@ def family() -> dict:
 
 @pytest.fixture(scope="module")
 def database(root: Path, family: dict) -> dict:
-    from protrnn.profiles.database import build_database, find_mmseqs
+    from protrnn.core.tools import find_mmseqs
+    from protrnn.profiles.backends.mmseqs2 import build_mmseqs_db
 
     try:
         mmseqs = find_mmseqs()
@@ -105,7 +107,7 @@ def database(root: Path, family: dict) -> dict:
         for i, seq in enumerate(family["homologs"] + family["decoys"]):
             fh.write(f">db{i}\n{seq}\n")
     prefix = root / "profile_db" / "tiny" / "mmseqs2" / "db"
-    build_database([fasta], prefix, 1, mmseqs, create_index=False)
+    build_mmseqs_db([fasta], prefix, 1, mmseqs, create_index=False)
     return {"prefix": prefix, "mmseqs": mmseqs}
 
 
@@ -298,7 +300,7 @@ def test_predictions_equal_predict_proba_on_the_encoded_features(
     predicted: Path, model_path: Path, queries: list
 ) -> None:
     from protrnn.encode import load_encoded
-    from protrnn.model.train import load_model, predict_proba
+    from protrnn.model.inference import load_model, predict_proba
 
     encoded = load_encoded(predicted / "encoded.npz")
     assert encoded.ids.tolist() == [q[1] for q in queries]
@@ -321,7 +323,7 @@ def test_long_protein_runs_alone_and_has_a_real_profile(predicted: Path, queries
     import json
 
     from protrnn.encode import load_encoded
-    from protrnn.model.train import make_batches
+    from protrnn.model.batching import make_batches
     from protrnn.profiles.blosum import blosum_profile
 
     summary = json.loads((predicted / "summary.json").read_text())
@@ -350,11 +352,11 @@ def test_predict_matches_evaluate_on_labelled_proteins(
     proteins, now with labels, gives the same features, predictions and Q3 as predict."""
     from protrnn.encode import encode_dataset, load_encoded
     from protrnn.evaluation.evaluate import evaluate_model
-    from protrnn.profiles.backends.mmseqs2 import search_profiles
+    from protrnn.profiles.backends.mmseqs2 import search_mmseqs_db
 
     short = [q for q in queries if q[1] != "long"]
     unique = {sequence_hash(seq): seq for _, _, seq in short}  # as rule profile_queries
-    profiles, _ = search_profiles(
+    profiles, _ = search_mmseqs_db(
         unique, database["prefix"], dict(SEARCH), 1, root / "eval_work", database["mmseqs"]
     )
     rng = np.random.default_rng(5)
@@ -388,3 +390,62 @@ def test_predict_matches_evaluate_on_labelled_proteins(
     correct = sum(a == b for a, b in zip(predicted_ss3, known_ss3, strict=True))
     q3 = correct / sum(len(q[2]) for q in short)
     assert q3 == pytest.approx(metrics["q3"], abs=1e-12)
+
+
+# ---------------------------------------------------------------- pictures
+def test_svg_pictures_and_index_page(predicted: Path, queries: list) -> None:
+    import xml.etree.ElementTree as ET
+
+    from protrnn.core.tracks import PALETTE, TRACK
+
+    records = read_predictions(predicted / "predictions.fasta")
+    names = safe_ids([q[1] for q in queries])
+    assert sorted(p.name for p in (predicted / "svg").iterdir()) == sorted(
+        f"{n}.svg" for n in names
+    )
+    page = (predicted / "index.html").read_text()
+    for name, (pid, seq, ss8, _) in zip(names, records, strict=True):
+        svg = (predicted / "svg" / f"{name}.svg").read_text()
+        root = ET.fromstring(svg)
+        title = root.find("{http://www.w3.org/2000/svg}title").text
+        assert title.startswith(f"{pid} \u00b7 {len(seq)} residues"), pid
+        # the predicted track is the 8-state string of predictions.fasta
+        for state, (colour, _) in PALETTE.items():
+            widths = [
+                int(w)
+                for p in root.iter("{http://www.w3.org/2000/svg}path")
+                if p.get("stroke") == colour and p.get("stroke-width") == str(TRACK)
+                for w in re.findall(r"h(\d+)", p.get("d"))
+            ]
+            assert sum(widths) == 12 * ss8.count(state), (pid, state)
+        _, _, prob = _read_vformat(predicted / "ss2" / f"{name}.ss8", SS8_HEADER, 8)
+        mean = prob.max(axis=1).mean()
+        row = re.search(
+            rf"<tr><td>{re.escape(pid)}</td><td class=num>{len(seq):,}</td>"
+            rf'<td class=num>([\d.]+)</td><td><a href="svg/{name}.svg">',
+            page,
+        )
+        assert row is not None, pid
+        assert float(row.group(1)) == pytest.approx(mean, abs=2e-3)
+    assert page.count("<img ") == len(queries)
+    assert (predicted / "svg" / "long.svg").stat().st_size < 3_000_000  # 50,000 residues
+
+
+def test_commit_run_replaces_own_pictures_and_keeps_the_users(tmp_path: Path) -> None:
+    from protrnn.predict import commit_run
+
+    out, staging = tmp_path / "out", tmp_path / "staging"
+    for folder, files in ((out, ("old.svg", "mine.svg")), (staging, ("new.svg",))):
+        (folder / "svg").mkdir(parents=True)
+        (folder / "ss2").mkdir()
+        for name in files:
+            (folder / "svg" / name).write_text(f"{folder.name} {name}")
+    (out / "ids.tsv").write_text("id\tsafe_id\tlength\nold\told\t5\n")
+    (out / "index.html").write_text("old page")
+    for name in ("ids.tsv", "encoded.npz", "summary.json", "index.html", "predictions.fasta"):
+        (staging / name).write_text(f"new {name}")
+    commit_run(staging, out)
+    assert sorted(p.name for p in (out / "svg").iterdir()) == ["mine.svg", "new.svg"]
+    assert (out / "svg" / "mine.svg").read_text() == "out mine.svg"
+    assert (out / "index.html").read_text() == "new index.html"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from protrnn.core.alphabet import AMINO_ACIDS, sequence_hash
-from protrnn.profiles.backends.mmseqs2 import MMSEQS_ORDER, MMSEQS_TO_BLAST, search_profiles
+from protrnn.core.diskspace import NoSpaceLeft
+from protrnn.core.tools import find_mmseqs, mmseqs_version
+from protrnn.profiles.backends import mmseqs2
+from protrnn.profiles.backends.mmseqs2 import (
+    MMSEQS_ORDER,
+    MMSEQS_TO_BLAST,
+    build_mmseqs_db,
+    search_mmseqs_db,
+)
 from protrnn.profiles.blosum import BLOSUM62, blosum_profile
-from protrnn.profiles.database import build_database, find_mmseqs, mmseqs_version
+from protrnn.profiles.service import profiles_for, search_setting
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
 from tests.synthetic import mutate, random_seq
 
@@ -116,8 +126,8 @@ def databases(tmp_path_factory: pytest.TempPathFactory, family: dict) -> dict:
     part1 = _write_fasta_gz(root / "part1.fasta.gz", others[:20])
     part2 = _write_fasta_gz(root / "part2.fasta.gz", others[20:])
     with_query = _write_fasta_gz(root / "query.fasta.gz", [family["query"]])
-    without = build_database([part1, part2], root / "without" / "db", 2, mmseqs)
-    with_ = build_database([part1, with_query, part2], root / "with" / "db", 2, mmseqs)
+    without = build_mmseqs_db([part1, part2], root / "without" / "db", 2, mmseqs)
+    with_ = build_mmseqs_db([part1, with_query, part2], root / "with" / "db", 2, mmseqs)
     return {"root": root, "mmseqs": mmseqs, "info_without": without, "info_with": with_}
 
 
@@ -125,7 +135,7 @@ def _search(databases: dict, which: str, seqs: list[str], params: dict | None = 
     queries = {sequence_hash(s): s for s in seqs}
     prefix = databases["root"] / which / "db"
     work = databases["root"] / f"work_{which}"
-    return search_profiles(queries, prefix, params or {}, 2, work, databases["mmseqs"])
+    return search_mmseqs_db(queries, prefix, params or {}, 2, work, databases["mmseqs"])
 
 
 def test_build_database_description(databases: dict, family: dict) -> None:
@@ -186,10 +196,111 @@ def test_search_rejects_unknown_params_and_missing_db(databases: dict, tmp_path:
     with pytest.raises(ValueError, match="bogus"):
         _search(databases, "with", ["ACDEFGHIKL"], {"bogus": 1})
     with pytest.raises(FileNotFoundError, match="nowhere"):
-        search_profiles({"x": "ACD"}, tmp_path / "nowhere", {}, 1, tmp_path, databases["mmseqs"])
+        search_mmseqs_db({"x": "ACD"}, tmp_path / "nowhere", {}, 1, tmp_path, databases["mmseqs"])
 
 
 def test_find_mmseqs_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PROTRNN_MMSEQS", str(tmp_path / "no_such_mmseqs"))
     with pytest.raises(FileNotFoundError, match="PROTRNN_MMSEQS"):
         find_mmseqs()
+
+
+# --- the profile service ----------------------------------------------------------------------
+
+
+def _service_queries(family: dict) -> dict[str, str]:
+    seqs = [family["query"], family["homologs"][0][:90], family["orphan"]]
+    return {sequence_hash(s): s for s in seqs}
+
+
+def test_profiles_for_equals_the_backend_and_fills_the_cache(
+    databases: dict, family: dict, tmp_path: Path
+) -> None:
+    """cache miss -> search -> store -> read gives the backend's arrays byte for byte; a second
+    call searches nothing; the shard provenance records the setting."""
+    queries = _service_queries(family)
+    want, _ = _search(databases, "with", list(queries.values()))
+    db_dir = databases["root"] / "with"
+    first = profiles_for(queries, "mmseqs2", db_dir, {}, tmp_path / "cache", 2, chunk_size=2)
+    assert first.n_from_cache == 0 and first.n_searched == 3 and len(first.runs) == 2
+    for key in queries:
+        assert first.profiles[key].dtype == np.float32
+        assert first.profiles[key].tobytes() == want[key].tobytes()
+    again = profiles_for(queries, "mmseqs2", db_dir / "db", {}, tmp_path / "cache", 2)
+    assert again.n_from_cache == 3 and again.runs == []
+    assert all(again.profiles[k].tobytes() == want[k].tobytes() for k in queries)
+    record = first.provenance()
+    assert record["database"]["checksum"] == databases["info_with"]["checksum"]
+    assert record["stats"]["n_searched"] == 3 and record["tool"] == "mmseqs2"
+    assert record["cache"]["key"] == first.cache.key
+    uncached = profiles_for(queries, "mmseqs2", db_dir, {}, None, 1)
+    assert all(uncached.profiles[k].tobytes() == want[k].tobytes() for k in queries)
+
+
+def test_profiles_for_checks_before_searching(databases: dict, tmp_path: Path) -> None:
+    db_dir = databases["root"] / "with"
+    with pytest.raises(ValueError, match="unknown profile backend 'blast'"):
+        search_setting("blast", db_dir, {})
+    with pytest.raises(ValueError, match="bogus"):
+        search_setting("mmseqs2", db_dir, {"bogus": 1})
+    with pytest.raises(FileNotFoundError, match="profile database .*nowhere"):
+        search_setting("mmseqs2", tmp_path / "nowhere", {})
+    with pytest.raises(FileNotFoundError, match="psiblast database .*db.pin is missing"):
+        search_setting("psiblast", db_dir, {})  # an MMseqs2 folder is no BLAST database
+
+
+def test_profiles_for_scratch_outside_outputs_and_removed_on_failure(
+    databases: dict, family: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk during the search is one error naming the folder; the scratch folder (in
+    $TMPDIR, not in any output folder) is gone afterwards and nothing is cached."""
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read $TMPDIR
+    seen: list[Path] = []
+
+    def full_disk(queries: dict, db_dir: Path, params: dict, threads: int, workdir: Path):
+        seen.append(Path(workdir))
+        (Path(workdir) / "partial").write_text("x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(mmseqs2, "search_profiles", full_disk)
+    cache = tmp_path / "cache"
+    with pytest.raises(NoSpaceLeft, match=f"no space left on {scratch}"):
+        profiles_for(_service_queries(family), "mmseqs2", databases["root"] / "with", {}, cache, 1)
+    assert seen and seen[0].parent == scratch
+    assert list(scratch.iterdir()) == []
+    assert list(cache.rglob("*.npy")) == []
+
+
+def test_profile_database_env_follows_its_backend_wildcard(tmp_path: Path) -> None:
+    """Rule profile_database builds any backend's database in that backend's conda env, whatever
+    the configured backend (here mmseqs2)."""
+    api = pytest.importorskip("snakemake.api")
+    from snakemake.io import Wildcards
+    from snakemake.settings.types import DeploymentMethod, DeploymentSettings, ResourceSettings
+
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "Snakefile").write_text(
+        f"import sys\nsys.path.insert(0, {str(repo)!r})\nfrom protrnn import paths\n"
+        'config.update({"profile_databases": {"seqdb": ["a"]}, '
+        '"profiles": {"threads": 1, "cluster": None}})\n'
+        'BACKEND = "mmseqs2"\nDATABASE_DIR = "resources/profile_db/seqdb/mmseqs2"\n'
+        "def download_path(key):\n    return key\n"
+        "def dataset_shards(dataset):\n    return 1\n"
+        f"include: {str(repo / 'rules' / 'profiles.smk')!r}\n"
+    )
+    deployment = DeploymentSettings(deployment_method={DeploymentMethod.CONDA})
+    with api.SnakemakeApi() as snakemake:
+        workflow = snakemake.workflow(
+            snakefile=tmp_path / "Snakefile",
+            resource_settings=ResourceSettings(cores=1),
+            deployment_settings=deployment,
+            workdir=tmp_path,
+        )
+        rule = workflow._workflow.get_rule("profile_database")
+        for backend in ("psiblast", "jackhmmer", "mmseqs2"):
+            wildcards = Wildcards(fromdict={"database": "seqdb", "backend": backend})
+            env = rule.expand_conda_env(wildcards).file.get_path_or_uri(secret_free=True)
+            assert Path(env).resolve() == repo / "envs" / f"{backend}.yaml"

@@ -12,14 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from protrnn.evaluation.bootstrap import bootstrap_ci
+from protrnn.evaluation.bootstrap import bootstrap_ci, paired_bootstrap_test
 from protrnn.evaluation.evaluate import evaluate_model, evaluate_protein_model
 from protrnn.evaluation.protein_metrics import (
     bootstrap_mcc_ci,
     confusion,
     evaluate_proteins,
     mcc_multiclass,
-    paired_accuracy_test,
     paired_bootstrap_mcc_test,
     true_labels,
 )
@@ -154,7 +153,8 @@ def test_paired_tests() -> None:
     res = paired_bootstrap_mcc_test(t, good, bad, 3, n_boot=200)
     assert res["diff"] > 0 and res["ci_low"] > 0 and res["p_value"] < 0.05
     assert res["n_proteins"] == 200
-    acc = paired_accuracy_test(t, good, bad, n_boot=200)
+    # per-protein accuracy as the report tests it: 0/1 hits over scored proteins
+    acc = paired_bootstrap_test(good == t, bad == t, np.ones(t.size, int), n_boot=200)
     assert acc["diff"] == pytest.approx((good == t).mean() - (bad == t).mean())
     assert acc["p_value"] < 0.05
     assert math.isnan(paired_bootstrap_mcc_test([-1], [0], [0], 2)["diff"])
@@ -182,7 +182,7 @@ class StandIn:
 
 def _fake_model(monkeypatch: pytest.MonkeyPatch, location: dict, membrane: dict | None) -> list:
     """predict_proba returning fixed probabilities per protein id; records the ids asked for."""
-    import protrnn.model.train as training
+    import protrnn.model.inference as training
 
     asked: list = []
 

@@ -11,15 +11,10 @@ import torch
 
 from protrnn.core.alphabet import sequence_hash
 from protrnn.encode import encode_dataset, load_encoded
-from protrnn.model.train import (
-    collate,
-    evaluate,
-    load_model,
-    loss_weights,
-    masked_loss,
-    predict_proba,
-    train,
-)
+from protrnn.model.batching import collate
+from protrnn.model.inference import load_model, predict_proba
+from protrnn.model.loss import evaluate, loss_weights, masked_loss
+from protrnn.model.train import train
 from protrnn.model.zoo import build_model
 from tests.synthetic import random_seq
 from tests.test_training import PRESET, TINY_RNN

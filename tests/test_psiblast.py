@@ -207,17 +207,17 @@ def test_params_and_missing_database(databases: dict, tmp_path: Path) -> None:
 
 def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     """The query's PSI-BLAST and MMseqs2 profiles correlate (mean per-position Pearson r)."""
-    from protrnn.profiles import database
+    from protrnn.core.tools import find_mmseqs
     from protrnn.profiles.backends import mmseqs2
 
     try:
-        binary = database.find_mmseqs()
+        binary = find_mmseqs()
     except FileNotFoundError as err:
         pytest.skip(f"MMseqs2 not available: {err}")
     prefix = databases["root"] / "mmseqs2" / "db"
-    database.build_database(databases["parts"], prefix, 1, binary, create_index=False)
+    mmseqs2.build_mmseqs_db(databases["parts"], prefix, 1, binary, create_index=False)
     queries = {"q": family["query"]}
-    mm, _ = mmseqs2.search_profiles(queries, prefix, {}, 1, databases["root"] / "mm", binary)
+    mm, _ = mmseqs2.search_mmseqs_db(queries, prefix, {}, 1, databases["root"] / "mm", binary)
     pb, _ = _search(databases, "without", queries)
     a, b = mm["q"], pb["q"]
     a = (a - a.mean(1, keepdims=True)) / a.std(1, keepdims=True)

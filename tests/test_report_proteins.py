@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +12,26 @@ import pandas as pd
 import pytest
 
 from protrnn.data.formats.deeploc import CLASSES
-from protrnn.evaluation.evaluate import _clean, _write_protein_predictions
+from protrnn.evaluation.evaluate import json_safe, write_protein_predictions
 from protrnn.evaluation.protein_metrics import evaluate_proteins
-from protrnn.report.proteins import (
+from protrnn.report.build import write_tables
+from protrnn.report.context import ReportInputs, collect
+from protrnn.report.html import Section
+from protrnn.report.load import load_protein_metrics, split_eval_files
+from protrnn.report.pairwise import PROTEIN_PAIRWISE_COLUMNS
+from protrnn.report.render_protein import protein_summary_html
+from protrnn.report.sections_protein import (
+    localization_confusion_section,
+    localization_pairwise_section,
+    localization_per_class_section,
+    localization_section,
+)
+from protrnn.report.tables_protein import (
     DEEPLOC1_ACCURACY,
-    PAIRWISE_COLUMNS,
     SUMMARY_COLUMNS,
     deeploc1_published,
     is_per_protein_published,
-    load_protein_metrics,
-    protein_report_sections,
-    protein_summary_html,
     protein_summary_table,
-    split_eval_files,
 )
 
 N = 80
@@ -43,13 +51,35 @@ def _fake_eval(root: Path, model: str, test_set: str, hit_rate: float, seed: int
     out = root / "eval" / model / test_set
     out.mkdir(parents=True)
     info = {"model": model, "test_set": test_set}
-    content = _clean({**info, **{k: v for k, v in result.items() if "per_protein_" not in k}})
+    content = json_safe({**info, **{k: v for k, v in result.items() if "per_protein_" not in k}})
     (out / "metrics.json").write_text(json.dumps(content))
     ids = [f"P{i:03d}" for i in range(N)]
-    _write_protein_predictions(
+    write_protein_predictions(
         out / "predictions.npz", ids, probs, mem_probs, result, model, test_set
     )
     return out / "metrics.json"
+
+
+def protein_sections(
+    evals: list[Path],
+    out: Path,
+    published: list[dict] | None = None,
+    profiles: str = "this workflow",
+    parse_stats: dict | None = None,
+) -> list[Section]:
+    """The per-protein sections of a report on ``evals`` (its TSVs written to ``out``)."""
+    inputs = ReportInputs(
+        evals, {}, {"profile_source": profiles}, published or [], out, parse_stats=parse_stats
+    )
+    ctx = collect(replace(inputs, n_boot=100))
+    write_tables(ctx)
+    makers = (
+        localization_section,
+        localization_pairwise_section,
+        localization_per_class_section,
+        localization_confusion_section,
+    )
+    return [s for s in (make(ctx) for make in makers) if s is not None]
 
 
 @pytest.fixture()
@@ -105,32 +135,38 @@ def test_report_sections_render(tmp_path: Path, evals: list[Path]) -> None:
         }
     }
     out = tmp_path / "report"
-    rep = protein_report_sections(
+    sections = protein_sections(
         evals,
         out,
         published=[deeploc1_published("deeploc1_test")],
         profiles="mmseqs2 / seqdb",
         parse_stats=stats,
-        n_boot=100,
     )
-    anchors = [a for a, _, _ in rep.sections]
+    anchors = [a for a, _, _ in sections]
     assert anchors == [
         "localization",
         "localization-pairwise",
         "localization-per-class",
         "localization-confusion",
     ]
-    page = "".join(h for _, _, h in rep.sections)
-    assert page.count("data:image/png;base64,") == 4 == len(rep.figures)
-    assert all(p.exists() and p.parent == out / "figures" for p in rep.figures)
+    page = "".join(h for _, _, h in sections)
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert page.count("data:image/png;base64,") == 4 == len(figures)
+    assert figures == [
+        "protein_confusion_deeploc1_test.png",
+        "protein_confusion_deeploc2_p4.png",
+        "protein_f1_deeploc1_test.png",
+        "protein_f1_deeploc2_p4.png",
+    ]
+    assert "mmseqs2 / seqdb" in page
     assert "in exclude accession: 2,637" in page and "123" in page
     assert "Lysosome/Vacuole" in page and "Macro-F1" in page
     assert not re.search(r"\bnan\b", page)
 
-    for name in rep.tables:
-        assert (out / name).exists()
+    for name in ("accuracy", "per_class", "confusion", "pairwise"):
+        assert (out / f"protein_{name}.tsv").exists()
     pairwise = pd.read_csv(out / "protein_pairwise.tsv", sep="\t")
-    assert list(pairwise.columns) == PAIRWISE_COLUMNS
+    assert list(pairwise.columns) == PROTEIN_PAIRWISE_COLUMNS
     assert pairwise["metric"].tolist() == ["accuracy", "mcc", "membrane_accuracy"]
     row = pairwise.iloc[0]
     assert (row["model_a"], row["model_b"], row["n_proteins"]) == ("gru_big", "gru_small", N)
@@ -144,7 +180,8 @@ def test_report_sections_render(tmp_path: Path, evals: list[Path]) -> None:
 
 
 def test_empty_and_published_only(tmp_path: Path) -> None:
-    assert protein_report_sections([], tmp_path).sections == []
-    rep = protein_report_sections([], tmp_path, published=[deeploc1_published("dl1")])
-    assert [a for a, _, _ in rep.sections] == ["localization"]
-    assert "77.97" in rep.sections[0][2]
+    assert protein_sections([], tmp_path / "none") == []
+    assert not list((tmp_path / "none").glob("protein_*.tsv"))  # no per-protein TSVs either
+    sections = protein_sections([], tmp_path / "pub", published=[deeploc1_published("dl1")])
+    assert [a for a, _, _ in sections] == ["localization"]
+    assert "77.97" in sections[0].html

@@ -12,7 +12,10 @@ import torch
 
 from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_TO_SS3, sequence_hash
 from protrnn.encode import encode_dataset, load_encoded
-from protrnn.model.train import collate, evaluate, load_model, masked_loss, predict_proba, train
+from protrnn.model.batching import collate
+from protrnn.model.inference import load_model, predict_proba
+from protrnn.model.loss import evaluate, masked_loss
+from protrnn.model.train import train
 from protrnn.model.zoo import build_model
 from tests.test_training import PRESET, TINY_RNN
 

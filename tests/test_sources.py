@@ -53,3 +53,11 @@ def test_missing_mirror_folder(tmp_path: Path):
     config = config_with({"a": {"url": None, "mirror_path": "a"}}, str(tmp_path / "nope"))
     with pytest.raises(SourceError, match="does not exist"):
         check_sources(config, ["a"], tmp_path)
+
+
+def test_mirror_that_is_a_file_is_named_as_such(tmp_path: Path):
+    mirror = tmp_path / "mirror.tar"
+    mirror.write_text("x")
+    config = config_with({"a": {"url": None, "mirror_path": "a"}}, str(mirror))
+    with pytest.raises(SourceError, match=r"mirror '.*mirror\.tar' is a file, not a folder"):
+        check_sources(config, ["a"], tmp_path)

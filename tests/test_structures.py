@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 
 from protrnn.data.download import fetch, sha256_file
-from protrnn.data.formats import pdb_chains as structures
+from protrnn.data.formats import pdb_ids
 from protrnn.data.formats.pdb_chains import (
     cif_chain_ids,
     cif_files_by_pdb,
     find_mkdssp,
     load_structure_dataset,
     mkdssp_version,
-    parse_chain_id,
     parse_dssp,
     run_dssp,
-    structure_downloads,
 )
-from protrnn.data.table import COLUMNS, load_dataset
+from protrnn.data.formats.pdb_ids import parse_chain_id, structure_downloads
+from protrnn.data.registry import load_dataset
+from protrnn.data.table import COLUMNS
 from tests.structure_builder import THREE, alpha_helix, beta_pair, build_chain, mmcif, moved
 
 # --- chain ids and downloads -----------------------------------------------------------------
@@ -428,4 +428,4 @@ def test_run_dssp_output(mkdssp: str, tmp_path: Path) -> None:
     text = run_dssp(path, mkdssp, tmp_path / "work")
     assert "  #  RESIDUE AA STRUCTURE" in text
     assert parse_dssp(text, "A")["sequence"].startswith("MEELL")
-    assert structures.DEFAULT_URL.format(pdb="1HLX") == "https://files.rcsb.org/download/1HLX.cif"
+    assert pdb_ids.DEFAULT_URL.format(pdb="1HLX") == "https://files.rcsb.org/download/1HLX.cif"

@@ -13,21 +13,19 @@ import pytest
 import torch
 
 from protrnn.core.alphabet import AMINO_ACIDS, SS3, SS8, SS8_TO_SS3, sequence_hash
-from protrnn.encode import encode_dataset, load_encoded
-from protrnn.model.train import (
+from protrnn.encode import encode_dataset, encoding_spec, load_encoded
+from protrnn.model.batching import (
     DEFAULT_BUCKETS,
-    autocast,
     bucket_length,
     collate,
-    evaluate,
-    load_model,
     make_batches,
-    masked_loss,
-    predict_proba,
     resolve_buckets,
-    train,
-    train_step,
 )
+from protrnn.model.checkpoint import read_model_provenance
+from protrnn.model.device import autocast
+from protrnn.model.inference import load_model, predict_proba
+from protrnn.model.loss import evaluate, masked_loss
+from protrnn.model.train import train, train_step
 from protrnn.model.zoo import build_model
 
 TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 16, "layers": 1, "dropout": 0.0}
@@ -209,25 +207,143 @@ def test_train_outputs_and_resume(tmp_path: Path) -> None:
     ]
     assert history["epoch"].tolist() == [1, 2]
     assert any(line.startswith("epoch 2") for line in logs)
+    assert not any(line.startswith("resuming") for line in logs)
 
+    # a run stopped after epoch 2 of 4 resumes and ends as the uninterrupted run
+    stopped = tmp_path / "stopped"
+    with pytest.raises(_Stop):
+        train(TINY_RNN, {**PRESET, "epochs": 4}, data, stopped, seed=3, log=_stop_after_epoch(2))
+    assert not (stopped / "model.pt").exists()
     logs.clear()
-    summary = train(TINY_RNN, {**PRESET, "epochs": 4}, data, out, seed=3, log=logs.append)
-    history2 = pd.read_csv(out / "history.tsv", sep="\t")
-    assert history2["epoch"].tolist() == [1, 2, 3, 4]
-    pd.testing.assert_frame_equal(history2.iloc[:2], history)
+    summary = train(TINY_RNN, {**PRESET, "epochs": 4}, data, stopped, seed=3, log=logs.append)
+    history2 = pd.read_csv(stopped / "history.tsv", sep="\t")
+    assert history2["epoch"].tolist() == [1, 2, 3, 4] and summary["epochs_run"] == 4
     assert any("resuming" in line for line in logs)
-    assert not any(line.startswith("epoch 1:") for line in logs)
+    assert not any(line.startswith(("epoch 1:", "epoch 2:")) for line in logs)
 
     # resuming gives the same model as training 4 epochs in one go
     out_once = tmp_path / "once"
     train(TINY_RNN, {**PRESET, "epochs": 4}, data, out_once, seed=3, log=lambda s: None)
-    once = torch.load(out_once / "checkpoints" / "last.pt", weights_only=True)["state_dict"]
-    resumed = torch.load(out / "checkpoints" / "last.pt", weights_only=True)["state_dict"]
-    for k in once:
-        assert torch.equal(once[k], resumed[k]), k
+    pd.testing.assert_frame_equal(
+        history2.drop(columns="seconds"),
+        pd.read_csv(out_once / "history.tsv", sep="\t").drop(columns="seconds"),
+    )
+    for name in ("checkpoints/last.pt", "model.pt"):
+        once = torch.load(out_once / name, weights_only=True)["state_dict"]
+        resumed = torch.load(stopped / name, weights_only=True)["state_dict"]
+        for k in once:
+            assert torch.equal(once[k], resumed[k]), (name, k)
 
-    with pytest.raises(ValueError, match="another model spec"):
-        train({**TINY_RNN, "hidden": 8}, PRESET, data, out, seed=3, log=lambda s: None)
+
+class _Stop(Exception):
+    """Raised by :func:`_stop_after_epoch`'s log: the run stops as if killed."""
+
+
+def _stop_after_epoch(epoch: int):
+    """A log function that stops training once ``epoch`` is checkpointed (its line is logged)."""
+
+    def log(line: str) -> None:
+        if line.startswith(f"epoch {epoch}:"):
+            raise _Stop
+
+    return log
+
+
+def _weights(path: Path) -> dict:
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def _assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+
+
+def test_fewer_epochs_trains_afresh_instead_of_resuming(tmp_path: Path) -> None:
+    """Issue 12, silent result 1: 2 epochs, then epochs 1 on the same folder. The old code
+    resumed ("after epoch 2", 0 epochs run) and wrote the 2-epoch model as the new one."""
+    data = _synthetic(tmp_path / "d.npz", 16, splits=["train"] * 12 + ["valid"] * 4)
+    out = tmp_path / "model"
+    train(TINY_RNN, PRESET, data, out, seed=3, log=lambda s: None)
+    logs: list[str] = []
+    summary = train(TINY_RNN, {**PRESET, "epochs": 1}, data, out, seed=3, log=logs.append)
+    assert summary["epochs_run"] == 1
+    assert not any(line.startswith("resuming") for line in logs)
+    why = [line for line in logs if line.startswith("not resuming")]
+    assert len(why) == 1 and "preset (epochs) differ" in why[0] and "last.pt" in why[0], logs
+    assert pd.read_csv(out / "history.tsv", sep="\t")["epoch"].tolist() == [1]
+    fresh = tmp_path / "fresh"
+    train(TINY_RNN, {**PRESET, "epochs": 1}, data, fresh, seed=3, log=lambda s: None)
+    _assert_same_weights(out / "model.pt", fresh / "model.pt")
+
+
+@pytest.mark.parametrize("change", ["data", "max_train_proteins", "model_spec", "seed", "preset"])
+def test_changed_inputs_train_afresh(tmp_path: Path, change: str) -> None:
+    """A checkpoint of other inputs is never resumed: the rerun trains afresh (as a run in an
+    empty folder would) and one log line names what differs."""
+    first = _synthetic(tmp_path / "first.npz", 16)
+    inputs = {"spec": TINY_RNN, "preset": PRESET, "data": first, "seed": 3}
+    out = tmp_path / "model"
+    train(inputs["spec"], inputs["preset"], first, out, seed=3, log=lambda s: None)
+    expected = {
+        "data": (
+            _synthetic(tmp_path / "other.npz", 16, seed=1),
+            "training/validation data (train, valid)",
+        ),
+        # the first 12 proteins of the same set, as a smaller max_train_proteins selects
+        "max_train_proteins": (
+            _synthetic(tmp_path / "sub.npz", 12),
+            "training/validation data (train, valid)",
+        ),
+        "model_spec": ({**TINY_RNN, "hidden": 8}, "model spec (hidden)"),
+        "seed": (4, "seed"),
+        "preset": ({**PRESET, "lr": 0.02}, "preset (lr)"),
+    }
+    value, named = expected[change]
+    inputs[{"model_spec": "spec", "max_train_proteins": "data"}.get(change, change)] = value
+    logs: list[str] = []
+    run = (inputs["spec"], inputs["preset"], inputs["data"])
+    train(*run, out, seed=inputs["seed"], log=logs.append)
+    why = [line for line in logs if line.startswith("not resuming")]
+    assert len(why) == 1 and f"{named} differ" in why[0], logs
+    assert not any(line.startswith("resuming") for line in logs)
+    fresh = tmp_path / "fresh"
+    train(*run, fresh, seed=inputs["seed"], log=lambda s: None)
+    _assert_same_weights(out / "model.pt", fresh / "model.pt")
+    _assert_same_weights(out / "checkpoints" / "last.pt", fresh / "checkpoints" / "last.pt")
+
+
+def test_checkpoint_without_fingerprint_is_not_resumed(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "d.npz", 16)
+    out = tmp_path / "model"
+    with pytest.raises(_Stop):
+        train(TINY_RNN, PRESET, data, out, seed=3, log=_stop_after_epoch(1))
+    ckpt_path = out / "checkpoints" / "last.pt"
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    del ckpt["fingerprint"], ckpt["fingerprint_parts"]  # as an older protrnn wrote it
+    torch.save(ckpt, ckpt_path)
+    logs: list[str] = []
+    summary = train(TINY_RNN, PRESET, data, out, seed=3, log=logs.append)
+    assert summary["epochs_run"] == 2 and any(line.startswith("epoch 1:") for line in logs)
+    assert any("no input fingerprint" in line and "training afresh" in line for line in logs)
+
+
+def test_model_file_carries_provenance(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "d.npz", 16)
+    train(TINY_RNN, PRESET, data, tmp_path / "m", seed=3, log=lambda s: None)
+    provenance = read_model_provenance(tmp_path / "m" / "model.pt")
+    assert provenance["encoding"] == encoding_spec()
+    assert provenance["profiles"] is None  # the synthetic set was encoded without shards
+    ckpt = torch.load(tmp_path / "m" / "checkpoints" / "last.pt", weights_only=True)
+    assert provenance["training_fingerprint"] == ckpt["fingerprint"]
+    assert set(provenance["training_data"]) == {"train", "valid"}
+    # a model file written before provenance existed
+    saved = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
+    del saved["provenance"]
+    torch.save(saved, tmp_path / "old.pt")
+    assert read_model_provenance(tmp_path / "old.pt") is None
+    assert load_model(tmp_path / "old.pt", "cpu") is not None
 
 
 def test_determinism_and_prediction(tmp_path: Path) -> None:
@@ -268,3 +384,32 @@ def test_determinism_and_prediction(tmp_path: Path) -> None:
         for head in ("ss8", "ss3"):
             assert p[head].shape == q[head].shape
             assert np.abs(p[head] - q[head]).max() < 1e-5
+
+
+def _schedule(**preset: object) -> object:
+    from protrnn.model.train import PRESET_DEFAULTS, settings
+
+    cfg = {**PRESET_DEFAULTS, "epochs": 4, "lr": 0.01, **preset}
+    return settings(cfg, torch.device("cpu"), "per_residue")
+
+
+def test_exp_schedule_is_constant_within_an_epoch() -> None:
+    s = _schedule(lr_decay=0.5)
+    assert [s.lr_at(e, f) for e in (1, 2, 3) for f in (0.0, 0.9)] == pytest.approx(
+        [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]
+    )
+
+
+def test_cosine_and_onecycle_schedules_warm_up_then_anneal() -> None:
+    cosine = _schedule(lr_schedule="cosine", warmup=0.25)
+    assert cosine.lr_at(1, 0.0) == 0.0
+    assert cosine.lr_at(1, 0.5) == pytest.approx(0.005)  # half-way through the warm-up
+    assert cosine.lr_at(2, 0.0) == pytest.approx(0.01)  # peak at the end of the warm-up
+    assert cosine.lr_at(3, 0.0) == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi / 3)))
+    assert cosine.lr_at(4, 0.999) < 1e-5
+    onecycle = _schedule(lr_schedule="onecycle", warmup=0.25)
+    assert onecycle.lr_at(1, 0.0) == pytest.approx(0.01 / 25)
+    assert onecycle.lr_at(4, 0.999999) == pytest.approx(0.01 / 1e4, rel=1e-2)
+    rates = [onecycle.lr_at(e, f / 10) for e in range(1, 5) for f in range(10)]
+    peak = int(np.argmax(rates))
+    assert np.all(np.diff(rates[: peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)

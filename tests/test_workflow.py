@@ -22,6 +22,8 @@ from tests.tiny_workflow import run_tiny_workflow, tiny_command, tiny_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["bigru", "cnn_bigru"]
+#: What is evaluated and reported: the trained models and the experiment's ensemble of them.
+SCORED = [*MODELS, "ensemble"]
 TEST_SETS = ["cb513", "ts115", "casp12", "cb513_dcrnn"]
 EXPERIMENT = "secondary_structure"
 
@@ -34,27 +36,10 @@ def snakemake(
     return run_tiny_workflow(workdir, mirror, "--cores", "2", *extra, configfiles=configfiles)
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory, mirror_server: str) -> Path:
-    workdir = tmp_path_factory.mktemp("workflow")
-    result = snakemake(workdir, mirror_server)
-    if result.returncode != 0:
-        logs = (
-            "\n".join(
-                f"--- {p}\n{p.read_text()[-3000:]}"
-                for p in sorted((workdir / "logs").rglob("*.log"))
-            )
-            if (workdir / "logs").exists()
-            else ""
-        )
-        pytest.fail(f"snakemake failed:\n{result.stderr[-6000:]}\n{logs}")
-    return workdir
-
-
 def test_report_has_q8_q3_for_every_model_and_test_set(tiny_run: Path):
     html = (tiny_run / "results" / "report" / "index.html").read_text()
     accuracy = pd.read_csv(tiny_run / "results" / "report" / "accuracy.tsv", sep="\t")
-    for model in MODELS:
+    for model in SCORED:
         assert model in html
         for test_set in TEST_SETS:
             metrics = json.loads(
@@ -66,6 +51,7 @@ def test_report_has_q8_q3_for_every_model_and_test_set(tiny_run: Path):
             assert metrics["n_residues"] > 0
             assert test_set in html
     assert {"q8", "q3"} <= {c.lower() for c in accuracy.columns}
+    assert set(SCORED) <= set(accuracy["model"].astype(str)), "every model and the ensemble"
     assert "DCRNN" in html and "published" in html.lower()
     assert 'src="http' not in html and 'href="http' not in html.replace('href="https://doi', "")
 
@@ -170,7 +156,7 @@ def test_new_dataset_computes_only_new_profiles(tiny_run: Path, mirror_server: s
         "parse_dataset": 1,
         "profile_search": 1,
         "encode": 1,
-        "evaluate": len(MODELS),
+        "evaluate": len(SCORED),
         "redundancy": 1,
         "report": 1,
         "all": 1,
@@ -300,7 +286,7 @@ def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path
     assert metrics["n_proteins"] == 4
     html = (tiny_run / "results" / "report" / "index.html").read_text()
     for name in ("my_tsv", "ideal"):
-        for model_name in MODELS:
+        for model_name in SCORED:
             path = tiny_run / "results" / "eval" / EXPERIMENT / model_name / name / "metrics.json"
             assert json.loads(path.read_text())["n_residues"] > 0
         assert name in html

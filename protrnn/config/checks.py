@@ -1,341 +1,311 @@
-"""Load and validate the workflow configuration (JSON schema + cross-references)."""
+"""Cross-checks the schema cannot express: every name used is declared, models fit their task,
+test sets are unique and of the training task, datasets fit their format (task, options, splits),
+the prediction model predicts per residue and a local mirror is a folder.
+
+Each check is a small function taking the schema-checked config (defaults filled in) and raising
+:class:`ConfigError` with one line naming the key; :data:`CHECKS` runs them in order.
+"""
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-import jsonschema
-import yaml
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "config.schema.yaml"
-
-
-#: Model types with one output per protein (many-to-one); the others predict per residue.
-PER_PROTEIN_TYPES = ("rnn_attention", "cnn_rnn_pool", "rnn_last")
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing, misspelled or inconsistent."""
-
-
-def _key_path(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
+from protrnn.config.errors import require
+from protrnn.config.experiments import (
+    PER_PROTEIN_TYPES,
+    RESIDUE,
+    model_task,
+    selected_experiments,
+    trained_models,
+)
+from protrnn.config.folds import check_folds
+from protrnn.config.schema import preset_errors
+from protrnn.data.formats.options import (
+    FORMAT_INFO,
+    SPEC_OPTION_KEYS,
+    dataset_options,
+    uniform_split,
+)
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = _key_path(error)
-    if error.validator == "additionalProperties":
-        return f"config key {where}: {error.message} (misspelled or unknown key?)"
-    return f"config key {where}: {error.message}"
+def _names(values: Iterable[str]) -> str:
+    return ", ".join(values)
 
 
-def _set_defaults(instance: Any, schema: dict, root: dict) -> None:
-    """Fill in `default` values of the schema (objects only, recursively)."""
-    if "$ref" in schema:
-        ref = schema["$ref"].split("/")[-1]
-        schema = root["definitions"][ref]
-    if not isinstance(instance, dict):
-        return
-    for key, sub in schema.get("properties", {}).items():
-        if key not in instance and "default" in sub:
-            instance[key] = copy.deepcopy(sub["default"])
-        if key in instance:
-            _set_defaults(instance[key], sub, root)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, dict):
-        for key, value in instance.items():
-            if key not in schema.get("properties", {}):
-                _set_defaults(value, extra, root)
-
-
-def load_schema(path: Path = SCHEMA_PATH) -> dict:
-    with open(path) as handle:
-        return yaml.safe_load(handle)
-
-
-def _yaml_scalar(text: str) -> object:
-    """``text`` as a YAML scalar, plus floats like '1e-3' that YAML 1.1 leaves as strings."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _coerce_strings(config: dict, validator: jsonschema.Draft7Validator) -> dict:
-    """Read YAML scalars that arrived as strings where the schema wants another type.
-
-    Snakemake passes nested ``--config`` values (``presets='{cpu: {epochs: 3}}'``) as strings, so
-    '3' or 'null' would fail a type check although the user meant a number or null.
-    """
-    config = copy.deepcopy(config)
-    for _ in range(100):
-        changed = False
-        for error in validator.iter_errors(config):
-            if error.validator != "type" or not isinstance(error.instance, str):
-                continue
-            value = _yaml_scalar(error.instance)
-            if isinstance(value, str) or not error.absolute_path:
-                continue
-            node = config
-            for key in list(error.absolute_path)[:-1]:
-                node = node[key]
-            node[error.absolute_path[-1]] = value
-            changed = True
-            break
-        if not changed:
-            return config
-    return config
-
-
-def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
-    """Validated copy of ``config`` with defaults filled in; ConfigError names the bad key."""
-    schema = load_schema(schema_path)
-    validator = jsonschema.Draft7Validator(schema)
-    config = _coerce_strings(config, validator)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [_describe(e) for e in errors[:10]]
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    config = copy.deepcopy(config)
-    _set_defaults(config, schema, schema)
-    _check_references(config)
-    return expand_folds(config)
-
-
-#: Dataset formats whose held-out part is chosen by an option (cross-validation folds).
-FOLD_OPTIONS = {"deeploc2_csv": ("test_partition", 5)}
-
-
-def _fold_formats() -> str:
-    return ", ".join(f"{fmt} up to {n}" for fmt, (_, n) in FOLD_OPTIONS.items())
-
-
-def expand_folds(config: dict) -> dict:
-    """Replace each experiment with ``folds: K`` by K experiments ``{name}_fold{k}``.
-
-    Fold k holds out partition k of the training dataset (a copy ``{dataset}_fold{k}`` with the
-    format's fold option set to k); test sets on that dataset become ``{test}_fold{k}``, other
-    test sets are scored by every fold as ``{test}_fold{k}``. Profiles are shared through the
-    cache, so the copies cost encoding and training only.
-    """
-    config = copy.deepcopy(config)
-    for name, exp in list(config["experiments"].items()):
-        folds = exp.pop("folds", None)
-        if not folds:
-            continue
-        train_ds = exp["train_dataset"]
-        spec = config["datasets"][train_ds]
-        option, most = FOLD_OPTIONS.get(spec["format"], (None, 0))
-        _require(
-            option is not None and 2 <= folds <= most,
-            f"config key experiments.{name}.folds: {folds} folds need a training dataset whose "
-            f"format has partitions ({_fold_formats()})",
-        )
-        del config["experiments"][name]
-        for k in range(folds):
-            fold_ds = f"{train_ds}_fold{k}"
-            config["datasets"][fold_ds] = copy.deepcopy(spec)
-            config["datasets"][fold_ds]["options"] = {**spec.get("options", {}), option: k}
-            tests = {
-                f"{test}_fold{k}": {
-                    **entry,
-                    "dataset": fold_ds if entry["dataset"] == train_ds else entry["dataset"],
-                }
-                for test, entry in exp["test_sets"].items()
-            }
-            config["experiments"][f"{name}_fold{k}"] = {
-                **copy.deepcopy(exp),
-                "train_dataset": fold_ds,
-                "test_sets": tests,
-                "fold": k,
-            }
-        selected = config["train"].get("experiments")
-        if selected and name in selected:
-            config["train"]["experiments"] = [
-                e
-                for s in selected
-                for e in ([f"{s}_fold{k}" for k in range(folds)] if s == name else [s])
-            ]
-    return config
-
-
-def _preset_validator() -> jsonschema.Draft7Validator:
-    schema = load_schema()
-    return jsonschema.Draft7Validator(
-        {**schema["definitions"]["preset"], "definitions": schema["definitions"]}
-    )
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
-
-
-def _check_references(config: dict) -> None:
-    """Cross-references the schema cannot express: every name used must be declared."""
-    files = config["files"]
-    for name, entry in files.items():
-        _require(
+def check_file_sources(config: dict) -> None:
+    """Every declared file has somewhere to come from."""
+    for name, entry in config["files"].items():
+        require(
             bool(entry.get("url")) or bool(entry.get("mirror_path")) or bool(entry.get("path")),
             f"config key files.{name}: needs a url, a mirror_path or a path",
         )
+
+
+def check_file_references(config: dict) -> None:
+    """Profile databases and datasets name declared files only."""
+    files = config["files"]
     for db, keys in config["profile_databases"].items():
         for key in keys:
-            _require(key in files, f"config key profile_databases.{db}: unknown file {key!r}")
+            require(key in files, f"config key profile_databases.{db}: unknown file {key!r}")
     for name, ds in config["datasets"].items():
         for role, key in ds["files"].items():
-            _require(key in files, f"config key datasets.{name}.files.{role}: unknown file {key!r}")
-    profiles = config["profiles"]
-    _require(
-        profiles["database"] in config["profile_databases"],
-        f"config key profiles.database: {profiles['database']!r} is not in profile_databases",
+            require(key in files, f"config key datasets.{name}.files.{role}: unknown file {key!r}")
+
+
+def check_profile_database(config: dict) -> None:
+    database = config["profiles"]["database"]
+    require(
+        database in config["profile_databases"],
+        f"config key profiles.database: {database!r} is not in profile_databases",
     )
+
+
+def check_train_selection(config: dict) -> None:
+    """``train.preset`` and ``train.experiments`` name declared entries."""
     train = config["train"]
-    _require(
+    require(
         train["preset"] in config["presets"],
         f"config key train.preset: {train['preset']!r} is not in presets "
-        f"({', '.join(config['presets'])})",
+        f"({_names(config['presets'])})",
     )
     for name in train.get("experiments") or []:
-        _require(
+        require(
             name in config["experiments"],
             f"config key train.experiments: {name!r} is not in experiments "
-            f"({', '.join(config['experiments'])})",
+            f"({_names(config['experiments'])})",
         )
+
+
+def check_dataset_inputs(config: dict) -> None:
+    """Per-protein datasets list their classes; pdb_chains lists chains, the others files."""
     for name, ds in config["datasets"].items():
         if ds["task"] == "per_protein":
-            _require(
+            require(
                 bool(ds.get("classes")),
                 f"config key datasets.{name}.classes: required for a per_protein dataset",
             )
         if ds["format"] == "pdb_chains":
-            _require(
+            require(
                 bool(ds.get("chains")),
                 f"config key datasets.{name}.chains: required for format pdb_chains",
             )
         else:
-            _require(bool(ds["files"]), f"config key datasets.{name}.files: no files given")
+            require(bool(ds["files"]), f"config key datasets.{name}.files: no files given")
+
+
+def _check_experiment_presets(config: dict, where: str, exp: dict) -> None:
+    """``experiments.X.presets`` overrides declared presets and keeps them valid."""
+    for preset_name, overrides in (exp.get("presets") or {}).items():
+        require(
+            preset_name in config["presets"],
+            f"{where}.presets.{preset_name}: not a preset ({_names(config['presets'])})",
+        )
+        errors = preset_errors({**config["presets"][preset_name], **(overrides or {})})
+        require(not errors, f"{where}.presets.{preset_name}: {errors[0] if errors else ''}")
+
+
+def _check_experiment_models(config: dict, where: str, exp: dict) -> None:
+    """The experiment's models are declared and predict its training dataset's task."""
+    train_ds = exp["train_dataset"]
+    task = config["datasets"][train_ds]["task"]
+    for name in exp["models"]:
+        require(
+            name in config["models"],
+            f"{where}.models: {name!r} is not in models ({_names(config['models'])})",
+        )
+        model_type = config["models"][name]["type"]
+        require(
+            model_task(model_type) == task,
+            f"{where}.models: {name!r} (type {model_type}) does not fit the {task} task of "
+            f"{train_ds!r}; per-protein types are {_names(PER_PROTEIN_TYPES)}",
+        )
+
+
+def _check_test_set(config: dict, where: str, exp: dict, test: dict) -> None:
+    """A test set's dataset is declared, of the training task and (per protein) classes."""
+    train_ds = exp["train_dataset"]
+    task = config["datasets"][train_ds]["task"]
+    ds = test["dataset"]
+    require(ds in config["datasets"], f"{where}.dataset: {ds!r} is not in datasets")
+    require(
+        config["datasets"][ds]["task"] == task,
+        f"{where}: dataset {ds!r} is {config['datasets'][ds]['task']}, "
+        f"the training dataset {train_ds!r} is {task}",
+    )
+    if task == "per_protein":
+        require(
+            config["datasets"][ds].get("classes") == config["datasets"][train_ds]["classes"],
+            f"{where}: dataset {ds!r} must list the same classes, in the same order, as "
+            f"{train_ds!r}",
+        )
+
+
+def check_experiments(config: dict) -> None:
+    """Each experiment: training dataset, preset overrides, models, then its test sets (whose
+    names are unique over all experiments)."""
     test_names: dict[str, str] = {}
     for exp_name, exp in config["experiments"].items():
         where = f"config key experiments.{exp_name}"
-        train_ds = exp["train_dataset"]
-        _require(
-            train_ds in config["datasets"],
-            f"{where}.train_dataset: {train_ds!r} is not in datasets",
+        require(
+            exp["train_dataset"] in config["datasets"],
+            f"{where}.train_dataset: {exp['train_dataset']!r} is not in datasets",
         )
-        for preset_name, overrides in (exp.get("presets") or {}).items():
-            _require(
-                preset_name in config["presets"],
-                f"{where}.presets.{preset_name}: not a preset ({', '.join(config['presets'])})",
-            )
-            merged = {**config["presets"][preset_name], **(overrides or {})}
-            errors = list(_preset_validator().iter_errors(merged))
-            _require(
-                not errors,
-                f"{where}.presets.{preset_name}: {errors[0].message if errors else ''}",
-            )
-        task = config["datasets"][train_ds]["task"]
-        for name in exp["models"]:
-            _require(
-                name in config["models"],
-                f"{where}.models: {name!r} is not in models ({', '.join(config['models'])})",
-            )
-            model_type = config["models"][name]["type"]
-            _require(
-                (model_type in PER_PROTEIN_TYPES) == (task == "per_protein"),
-                f"{where}.models: {name!r} (type {model_type}) does not fit the {task} task of "
-                f"{train_ds!r}; per-protein types are {', '.join(PER_PROTEIN_TYPES)}",
-            )
+        _check_experiment_presets(config, where, exp)
+        _check_experiment_models(config, where, exp)
         for name, test in exp["test_sets"].items():
-            _require(
+            require(
                 name not in test_names,
                 f"{where}.test_sets.{name}: test set name already used in experiment "
                 f"{test_names.get(name)!r}; test set names must be unique",
             )
             test_names[name] = exp_name
-            ds = test["dataset"]
-            _require(
-                ds in config["datasets"],
-                f"{where}.test_sets.{name}.dataset: {ds!r} is not in datasets",
-            )
-            _require(
-                config["datasets"][ds]["task"] == task,
-                f"{where}.test_sets.{name}: dataset {ds!r} is {config['datasets'][ds]['task']}, "
-                f"the training dataset {train_ds!r} is {task}",
-            )
-            if task == "per_protein":
-                classes = config["datasets"][train_ds]["classes"]
-                _require(
-                    config["datasets"][ds].get("classes") == classes,
-                    f"{where}.test_sets.{name}: dataset {ds!r} must list the same classes, in the "
-                    f"same order, as {train_ds!r}",
-                )
+            _check_test_set(config, f"{where}.test_sets.{name}", exp, test)
+
+
+def _with_plain_names(trained: list[str]) -> set[str]:
+    """``experiment/model`` names and their plain model names (``predict_model`` takes both)."""
+    return {*trained, *(t.split("/")[1] for t in trained)}
+
+
+def check_predict_model(config: dict) -> None:
+    """With ``predict_fasta`` set, a selected per-residue experiment trains the model that
+    predicts, and ``predict_model`` (if set) names one of its models."""
+    if not config.get("predict_fasta"):
+        return
+    residue = trained_models(config, RESIDUE)
+    require(
+        bool(residue),
+        "config key predict_fasta: secondary-structure prediction needs a per_residue "
+        f"experiment, and none of {_names(selected_experiments(config))} is one",
+    )
     predict_model = config.get("predict_model")
-    if config.get("predict_fasta") and predict_model:
-        trained = [
-            f"{e}/{m}" for e in selected_experiments(config) for m in experiment_models(config, e)
-        ]
-        plain = [t.split("/")[1] for t in trained]
-        _require(
-            predict_model in trained or predict_model in plain,
-            f"config key predict_model: {predict_model!r} is not a trained model "
-            f"({', '.join(trained)})",
-        )
+    if not predict_model:
+        return
+    trained = trained_models(config)
+    require(
+        predict_model in _with_plain_names(trained),
+        f"config key predict_model: {predict_model!r} is not a trained model ({_names(trained)})",
+    )
+    require(
+        predict_model in _with_plain_names(residue),
+        f"config key predict_model: {predict_model!r} predicts per protein (experiment task "
+        f"per_protein), not secondary structure; choose a per_residue model ({_names(residue)})",
+    )
+
+
+def check_reserved_model_names(config: dict) -> None:
+    """``ensemble`` names each experiment's ensemble; no entry of ``models`` may take it."""
+    require(
+        "ensemble" not in config["models"],
+        "config key models.ensemble: the name 'ensemble' is reserved for the experiments' "
+        "ensembles (experiments.<name>.ensemble); rename the model",
+    )
+
+
+def check_model_cells(config: dict) -> None:
+    """Recurrent model types name their cell."""
     for name, spec in config["models"].items():
         if spec["type"] in ("rnn", "rnn_last"):
-            _require(
+            require(
                 "cell" in spec, f"config key models.{name}.cell: required for type {spec['type']}"
             )
 
 
-def load_config(path: Path, overrides: dict | None = None) -> dict:
-    """Read a YAML config file, apply overrides (top-level keys), validate."""
-    with open(path) as handle:
-        config = yaml.safe_load(handle) or {}
-    if overrides:
-        config.update(overrides)
-    return validate_config(config)
+def check_dataset_formats(config: dict) -> None:
+    """A dataset's task is its format's, and its options are ones the format takes, each given
+    in one place (``member``/``split``/``chains`` on the dataset win over ``options``)."""
+    for name, spec in config["datasets"].items():
+        fmt, info = spec["format"], FORMAT_INFO[spec["format"]]
+        require(
+            info.task in (spec["task"], "either"),
+            f"config key datasets.{name}.task: format {fmt} holds {info.task} data, "
+            f"not {spec['task']}",
+        )
+        given = spec.get("options") or {}
+        keys = [f"options.{k}" for k in given] + [k for k in SPEC_OPTION_KEYS if k in spec]
+        for key in keys:
+            option = key.removeprefix("options.")
+            require(
+                option in info.options,
+                f"config key datasets.{name}.{key}: format {fmt} takes no option {option!r} "
+                f"(it takes {_names(sorted(info.options))})",
+            )
+        effective = dataset_options(name, spec)
+        for option, value in given.items():
+            require(
+                effective[option] == value,
+                f"config key datasets.{name}.options.{option}: replaced by datasets.{name}."
+                f"{option} ({effective[option]!r}); set it in one place",
+            )
 
 
-def model_spec(config: dict, model: str) -> dict:
-    """The model's spec for the active preset's size (base keys updated by `small`/`full`)."""
-    spec = dict(config["models"][model])
-    size = config["presets"][config["train"]["preset"]].get("model_size", "small")
-    overrides = spec.pop(size, {}) or {}
-    spec.pop("small", None)
-    spec.pop("full", None)
-    spec.update(overrides)
-    return spec
+def _split_key(name: str, spec: dict) -> str:
+    """Where dataset ``name`` sets its split: ``split``, ``options.split`` or neither."""
+    if "split" in spec:
+        return f"datasets.{name}.split"
+    if "split" in (spec.get("options") or {}):
+        return f"datasets.{name}.options.split"
+    return f"datasets.{name}.split (not set: the default is test)"
 
 
-def selected_experiments(config: dict) -> list[str]:
-    """Experiments to run: ``train.experiments`` if given, else every entry of ``experiments``."""
-    return list(config["train"].get("experiments") or config["experiments"])
+def _fixed_split(config: dict, name: str) -> str | None:
+    spec = config["datasets"][name]
+    return uniform_split(spec["format"], spec["files"], dataset_options(name, spec))
 
 
-def experiment_models(config: dict, experiment: str) -> list[str]:
-    return list(config["experiments"][experiment]["models"])
+def check_dataset_splits(config: dict) -> None:
+    """A training dataset can hold train proteins and a test set's dataset test proteins, as far
+    as the config tells (formats whose records all get option ``split``)."""
+    for exp_name, exp in config["experiments"].items():
+        train_ds = exp["train_dataset"]
+        split = _fixed_split(config, train_ds)
+        require(
+            split in (None, "train"),
+            f"config key {_split_key(train_ds, config['datasets'][train_ds])}: every record of "
+            f"{train_ds!r} gets split {split!r}, so experiment {exp_name!r} has no train "
+            "proteins (set split: train)",
+        )
+        for test_name, test in exp["test_sets"].items():
+            split = _fixed_split(config, test["dataset"])
+            require(
+                split in (None, "test"),
+                f"config key experiments.{exp_name}.test_sets.{test_name}.dataset: every record "
+                f"of {test['dataset']!r} gets split {split!r}; only split test is scored, so "
+                "the test set would be empty",
+            )
 
 
-def experiment_task(config: dict, experiment: str) -> str:
-    """per_residue or per_protein: the task of the experiment's training dataset."""
-    return config["datasets"][config["experiments"][experiment]["train_dataset"]]["task"]
+def check_mirror(config: dict) -> None:
+    """A local ``mirror`` is a folder (whether it exists is checked before the first job)."""
+    mirror = (config.get("mirror") or "").strip()
+    if mirror and "://" not in mirror:
+        require(
+            not Path(mirror).exists() or Path(mirror).is_dir(),
+            f"config key mirror: {mirror!r} is a file, not a folder (the mirror is a folder or an "
+            "http(s) base URL holding each file under its mirror_path)",
+        )
 
 
-def active_preset(config: dict, experiment: str | None = None) -> dict:
-    """The selected preset, with the experiment's overrides for it (``experiments.X.presets``)."""
-    name = config["train"]["preset"]
-    preset = dict(config["presets"][name])
-    if experiment is not None:
-        overrides = (config["experiments"][experiment].get("presets") or {}).get(name) or {}
-        preset.update(overrides)
-    return preset
+#: The cross-checks, in the order they run (the first failing one is reported).
+CHECKS: tuple[Callable[[dict], None], ...] = (
+    check_file_sources,
+    check_file_references,
+    check_profile_database,
+    check_train_selection,
+    check_dataset_inputs,
+    check_experiments,
+    check_predict_model,
+    check_reserved_model_names,
+    check_model_cells,
+    check_folds,
+    check_dataset_formats,
+    check_dataset_splits,
+    check_mirror,
+)
+
+
+def check_references(config: dict) -> None:
+    """Run every check of :data:`CHECKS` on the schema-checked ``config``."""
+    for check in CHECKS:
+        check(config)

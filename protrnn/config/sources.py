@@ -47,6 +47,8 @@ def check_sources(config: dict, keys: list[str], download_dir: Path, timeout: fl
     if mirror:
         if "://" not in mirror:
             root = Path(mirror)
+            if root.exists() and not root.is_dir():
+                raise SourceError(f"mirror {mirror!r} is a file, not a folder.\n{MIRROR_HINT}")
             if not root.is_dir():
                 raise SourceError(f"mirror folder {mirror!r} does not exist.\n{MIRROR_HINT}")
             absent = [

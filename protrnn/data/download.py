@@ -6,6 +6,10 @@ fetched from ``url``. Downloads stream into a temporary sibling of ``dest``, are
 ``sha256`` and only then renamed onto ``dest``, so ``dest`` is never partial. A gzip file whose
 decompressed content has the declared checksum is accepted too (mirrors may keep gzip copies of
 files published uncompressed); it is kept compressed, and every parser reads gzip.
+
+A download killed before its rename leaves its temporary sibling behind; the next fetch of the
+same file removes it (:func:`remove_partials`). A downloaded file is checked again before it is
+parsed (:func:`verify_downloads`), so a cached copy edited in place is not used silently.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import shutil
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from protrnn.core.fileio import atomic_path
 
@@ -32,6 +39,8 @@ MIRROR_HINT = (
     "set the mirror setting to a local copy of the data folder: "
     "snakemake --config mirror=/path/to/shared/data (or `mirror:` in config/config.yaml)"
 )
+#: How an HTML page starts (lower-cased, after blanks): an error or login page, not data.
+HTML_STARTS = (b"<!doctype html", b"<html")
 #: HTTP statuses worth retrying; every other HTTP error is permanent.
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -111,7 +120,7 @@ def _is_gzip(path: Path) -> bool:
         return handle.read(2) == b"\x1f\x8b"
 
 
-def _gunzip_sha256(path: Path, name: str) -> str:
+def _gunzip_sha256(path: Path, name: str, note: str) -> str:
     """sha256 of the decompressed content of a gzip file."""
     digest = hashlib.sha256()
     try:
@@ -119,8 +128,74 @@ def _gunzip_sha256(path: Path, name: str) -> str:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
     except (OSError, EOFError) as err:
-        raise DownloadError(f"{name}: corrupt gzip file ({err}); the file was not kept") from err
+        raise DownloadError(f"{name}: corrupt gzip file ({err}){note}") from err
     return digest.hexdigest()
+
+
+def _matching_sha256(path: Path, actual: str, sha256: str, name: str, note: str) -> str:
+    """``actual``, or the sha256 of the gzip content of ``path`` when only that one matches.
+
+    ``note`` ends the message when ``path`` is a corrupt gzip file.
+    """
+    if actual.lower() == sha256.strip().lower() or not _is_gzip(path):
+        return actual
+    # a mirror may keep a gzip copy of a file whose public checksum is of the plain bytes
+    return _gunzip_sha256(path, name, note)
+
+
+def _is_html_page(path: Path, src: str) -> bool:
+    """True when ``path`` holds an HTML page although ``src`` does not name one."""
+    if urllib.parse.urlsplit(src).path.lower().endswith((".html", ".htm")):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(1024).lstrip().lower().startswith(HTML_STARTS)
+
+
+def _partial_pattern(dest: Path) -> re.Pattern[str]:
+    """Names of the temporary siblings that :func:`protrnn.core.fileio.atomic_path` gives dest."""
+    suffix = ".tmp" + "".join(dest.suffixes)
+    return re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+
+
+def remove_partials(dest: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files a killed download of ``dest`` left next to it; return them."""
+    dest = Path(dest)
+    if not dest.parent.is_dir():
+        return []
+    pattern = _partial_pattern(dest)
+    found = sorted(p for p in dest.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+    for path in found:
+        path.unlink(missing_ok=True)
+        log.info("removed %s, left by an interrupted download of %s", path.name, dest.name)
+    return found
+
+
+def verify_file(path: str | os.PathLike[str], key: str, sha256: str | None) -> None:
+    """Raise DownloadError when ``path`` (declared ``files.<key>``) lacks its declared sha256."""
+    if not sha256:
+        return
+    path = Path(path)
+    note = f" ({path}); delete it and rerun to fetch it again"
+    actual = _matching_sha256(path, sha256_file(path), sha256, f"files.{key}", note)
+    if actual.lower() != sha256.strip().lower():
+        raise DownloadError(
+            f"{path} (files.{key}) has sha256 {actual}, not the declared {sha256.strip()}: it "
+            "changed after it was downloaded; delete it and rerun to fetch it again"
+        )
+
+
+def verify_downloads(
+    files: Mapping[str, str | os.PathLike[str]],
+    roles: Mapping[str, str],
+    declared: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """Check every dataset file with a declared sha256 again before it is parsed.
+
+    ``files``: role -> path; ``roles``: role -> key of ``declared`` (the config's ``files``).
+    """
+    for role, key in roles.items():
+        if role in files:
+            verify_file(files[role], key, declared[key].get("sha256"))
 
 
 def _copy_local(src: Path, tmp: Path, name: str) -> str:
@@ -186,11 +261,16 @@ def fetch(
     ``backoff * 2**k`` seconds between them. Raises :class:`DownloadError`.
     """
     src = _source(name, url, mirror_path, mirror)
+    remove_partials(dest)
     with atomic_path(dest) as tmp:
         actual = _retrieve(name, src, tmp, mirror, timeout, retries, backoff)
-        if sha256 and actual.lower() != sha256.strip().lower() and _is_gzip(tmp):
-            # a mirror may keep a gzip copy of a file whose public checksum is of the plain bytes
-            actual = _gunzip_sha256(tmp, name)
+        if _is_html_page(tmp, src):
+            raise DownloadError(
+                f"{name}: {src} sent an HTML page, not the data file (an error or login page?); "
+                "the file was not kept"
+            )
+        if sha256:
+            actual = _matching_sha256(tmp, actual, sha256, name, "; the file was not kept")
         if sha256 and actual.lower() != sha256.strip().lower():
             raise DownloadError(
                 f"checksum mismatch for {name} (from {src}): expected sha256 {sha256.strip()}, "

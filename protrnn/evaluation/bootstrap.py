@@ -34,15 +34,36 @@ import numpy as np
 #: Upper bound on the elements of one index matrix (chunk x n), to bound memory.
 _MAX_CHUNK_ELEMENTS = 4_000_000
 
+#: Default settings: replicates, seed of ``numpy.random.default_rng``, CI level.
+N_BOOT = 1000
+SEED = 0
+LEVEL = 0.95
 
-def _check(n_boot: int, level: float) -> None:
+#: Per-protein counts (correct / total residues) and per-protein values (e.g. SOV).
+Counts = np.ndarray | Sequence[int]
+Values = np.ndarray | Sequence[float]
+Interval = tuple[float, float, float]
+
+
+def bootstrap_settings(n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL) -> dict:
+    """The ``bootstrap`` entry of metrics.json: how the intervals were drawn."""
+    return {
+        "method": "percentile bootstrap over proteins",
+        "n_boot": n_boot,
+        "seed": seed,
+        "level": level,
+    }
+
+
+def check_settings(n_boot: int, level: float) -> None:
+    """Fail on fewer than one replicate or a level outside (0, 1)."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be >= 1, got {n_boot}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
 
 
-def _index_chunks(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+def index_chunks(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
     """Yield ``(chunk, n)`` matrices of protein indices drawn with replacement."""
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_boot, _MAX_CHUNK_ELEMENTS // max(n, 1)))
@@ -53,15 +74,14 @@ def _index_chunks(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
         done += size
 
 
-def _interval(stats: np.ndarray, level: float) -> tuple[float, float]:
+def percentile_interval(stats: np.ndarray, level: float) -> tuple[float, float]:
+    """Equal-tailed percentile interval of the replicate statistics."""
     alpha = 1.0 - level
     lo, hi = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
     return float(lo), float(hi)
 
 
-def _pooled_inputs(
-    correct: np.ndarray | Sequence, total: np.ndarray | Sequence
-) -> tuple[np.ndarray, np.ndarray]:
+def _pooled_inputs(correct: Counts, total: Counts) -> tuple[np.ndarray, np.ndarray]:
     c = np.asarray(correct, dtype=np.float64)
     t = np.asarray(total, dtype=np.float64)
     if c.ndim != 1 or c.shape != t.shape:
@@ -72,53 +92,48 @@ def _pooled_inputs(
 
 
 def bootstrap_ci(
-    per_protein_correct: np.ndarray | Sequence[int],
-    per_protein_total: np.ndarray | Sequence[int],
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> tuple[float, float, float]:
+    correct: Counts, total: Counts, n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL
+) -> Interval:
     """Pooled accuracy ``sum(correct)/sum(total)`` and its percentile-bootstrap CI over proteins.
 
-    Returns ``(estimate, ci_low, ci_high)``; all NaN if no protein has a counted residue.
+    ``correct`` and ``total`` are per-protein counted residues. Returns
+    ``(estimate, ci_low, ci_high)``; all NaN if no protein has a counted residue.
     """
-    _check(n_boot, level)
-    c, t = _pooled_inputs(per_protein_correct, per_protein_total)
+    check_settings(n_boot, level)
+    c, t = _pooled_inputs(correct, total)
     keep = t > 0
     c, t = c[keep], t[keep]
     if c.size == 0:
         return float("nan"), float("nan"), float("nan")
     stats = np.concatenate(
-        [c[idx].sum(axis=1) / t[idx].sum(axis=1) for idx in _index_chunks(c.size, n_boot, seed)]
+        [c[idx].sum(axis=1) / t[idx].sum(axis=1) for idx in index_chunks(c.size, n_boot, seed)]
     )
-    lo, hi = _interval(stats, level)
+    lo, hi = percentile_interval(stats, level)
     return float(c.sum() / t.sum()), lo, hi
 
 
 def bootstrap_mean_ci(
-    values: np.ndarray | Sequence[float],
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> tuple[float, float, float]:
+    values: Values, n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL
+) -> Interval:
     """Mean of per-protein values (e.g. SOV) and its percentile-bootstrap CI over proteins.
 
     NaN values (unscored proteins) are dropped. Returns ``(mean, ci_low, ci_high)``, all NaN if
     nothing is left.
     """
-    _check(n_boot, level)
+    check_settings(n_boot, level)
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1:
         raise ValueError(f"values must be 1-D, got shape {v.shape}")
     v = v[~np.isnan(v)]
     if v.size == 0:
         return float("nan"), float("nan"), float("nan")
-    stats = np.concatenate([v[idx].mean(axis=1) for idx in _index_chunks(v.size, n_boot, seed)])
-    lo, hi = _interval(stats, level)
+    stats = np.concatenate([v[idx].mean(axis=1) for idx in index_chunks(v.size, n_boot, seed)])
+    lo, hi = percentile_interval(stats, level)
     return float(v.mean()), lo, hi
 
 
-def _empty_result() -> dict:
+def empty_paired_result() -> dict:
+    """Result of a paired test with no protein to compare (NaN difference, no replicate)."""
     nan = float("nan")
     return {
         "diff": nan,
@@ -130,11 +145,12 @@ def _empty_result() -> dict:
     }
 
 
-def _paired_result(diff: float, stats: np.ndarray, level: float, n: int) -> dict:
+def paired_result(diff: float, stats: np.ndarray, level: float, n: int) -> dict:
+    """Paired-test result from the full-set difference and its replicates (two-sided p)."""
     b = stats.size
     p_low = (1 + int((stats <= 0).sum())) / (b + 1)
     p_high = (1 + int((stats >= 0).sum())) / (b + 1)
-    lo, hi = _interval(stats, level)
+    lo, hi = percentile_interval(stats, level)
     return {
         "diff": diff,
         "ci_low": lo,
@@ -146,12 +162,12 @@ def _paired_result(diff: float, stats: np.ndarray, level: float, n: int) -> dict
 
 
 def paired_bootstrap_test(
-    correct_a: np.ndarray | Sequence[int],
-    correct_b: np.ndarray | Sequence[int],
-    total: np.ndarray | Sequence[int],
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
+    correct_a: Counts,
+    correct_b: Counts,
+    total: Counts,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+    level: float = LEVEL,
 ) -> dict:
     """Paired bootstrap of the pooled-accuracy difference ``acc_a - acc_b`` on the same proteins.
 
@@ -159,33 +175,29 @@ def paired_bootstrap_test(
     the full set), ``ci_low``/``ci_high`` (percentile CI of the difference at ``level``),
     ``p_value`` (two-sided, see the module docstring), ``n_boot`` and ``n_proteins``.
     """
-    _check(n_boot, level)
+    check_settings(n_boot, level)
     a, t = _pooled_inputs(correct_a, total)
     b, _ = _pooled_inputs(correct_b, total)
     keep = t > 0
     a, b, t = a[keep], b[keep], t[keep]
     if t.size == 0:
-        return _empty_result()
+        return empty_paired_result()
     d = a - b  # per-protein difference in correct residues; the pooled diff is sum(d)/sum(t)
     stats = np.concatenate(
-        [d[idx].sum(axis=1) / t[idx].sum(axis=1) for idx in _index_chunks(t.size, n_boot, seed)]
+        [d[idx].sum(axis=1) / t[idx].sum(axis=1) for idx in index_chunks(t.size, n_boot, seed)]
     )
-    return _paired_result(float(d.sum() / t.sum()), stats, level, t.size)
+    return paired_result(float(d.sum() / t.sum()), stats, level, t.size)
 
 
 def paired_bootstrap_mean_test(
-    values_a: np.ndarray | Sequence[float],
-    values_b: np.ndarray | Sequence[float],
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
+    values_a: Values, values_b: Values, n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL
 ) -> dict:
     """Paired bootstrap of ``mean(values_a) - mean(values_b)`` (e.g. per-protein SOV).
 
     Proteins where either value is NaN are dropped. Same output and p-value as
     :func:`paired_bootstrap_test`.
     """
-    _check(n_boot, level)
+    check_settings(n_boot, level)
     va = np.asarray(values_a, dtype=np.float64)
     vb = np.asarray(values_b, dtype=np.float64)
     if va.ndim != 1 or va.shape != vb.shape:
@@ -193,6 +205,6 @@ def paired_bootstrap_mean_test(
     keep = ~(np.isnan(va) | np.isnan(vb))
     d = va[keep] - vb[keep]
     if d.size == 0:
-        return _empty_result()
-    stats = np.concatenate([d[idx].mean(axis=1) for idx in _index_chunks(d.size, n_boot, seed)])
-    return _paired_result(float(d.mean()), stats, level, d.size)
+        return empty_paired_result()
+    stats = np.concatenate([d[idx].mean(axis=1) for idx in index_chunks(d.size, n_boot, seed)])
+    return paired_result(float(d.mean()), stats, level, d.size)

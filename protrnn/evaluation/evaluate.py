@@ -45,11 +45,10 @@ too); ``mask`` does not apply.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -57,13 +56,18 @@ import pandas as pd
 
 from protrnn.core.alphabet import SS3, SS8
 from protrnn.core.fileio import atomic_path, atomic_write_text
-from protrnn.evaluation.bootstrap import bootstrap_ci, bootstrap_mean_ci
+from protrnn.encode import load_encoded
+from protrnn.evaluation.bootstrap import (
+    LEVEL,
+    N_BOOT,
+    SEED,
+    bootstrap_ci,
+    bootstrap_mean_ci,
+    bootstrap_settings,
+)
+from protrnn.evaluation.protein_metrics import evaluate_proteins
 from protrnn.evaluation.residue_metrics import LENGTH_BINS, evaluate_predictions, per_class_scores
-
-#: Bootstrap settings of the CIs in metrics.json (and of the report's paired tests).
-N_BOOT = 1000
-SEED = 0
-LEVEL = 0.95
+from protrnn.model import inference
 
 #: Per-protein arrays written to predictions.npz for paired tests (npz key -> result key).
 PAIRED_ARRAYS = {
@@ -84,24 +88,67 @@ MASKS = {
     "cb513_mask": "eval_mask == 1 and cb513_mask == 1 (classic CB513 residue set)",
 }
 
+#: Columns of per_class.tsv.
+PER_CLASS_COLUMNS = ["head", "class", "support", "precision", "recall", "f1", "mcc"]
 
-def _module(name: str) -> ModuleType:
-    """Import a sibling module lazily (features/training are written by another stage)."""
+
+def _load_encoded(path: Path) -> Any:
+    """The encoded set at ``path``; a file that lacks an array is named with the array."""
     try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise ImportError(f"evaluate needs {name}, which could not be imported: {exc}") from exc
+        return load_encoded(path)
+    except KeyError as exc:  # numpy: "'eval_mask is not a file in the archive'"
+        missing = exc.args[0]
+        raise ValueError(f"{path}: incomplete encoded set ({missing}); encode it again") from exc
 
 
-def select_mask(encoded: Any, mask: str) -> np.ndarray:
-    """Concatenated uint8 residue mask for ``mask`` (``eval_mask`` or ``cb513_mask``)."""
+def _run_model(model_path: Path, encoded: Any, device: str | None) -> tuple[Any, list]:
+    """Load the trained model and predict every protein of ``encoded``: (model, predictions)."""
+    model = inference.load_model(model_path, device)
+    return model, list(inference.predict_proba(model, encoded, device))
+
+
+def _check_task(preds: list[dict], per_protein: bool, where: str) -> None:
+    """Fail when the model answers for the other task (per-residue vs per-protein)."""
+    heads = set().union(*(p.keys() for p in preds)) if preds else set()
+    if per_protein and "location" not in heads and {"ss8", "ss3"} <= heads:
+        raise ValueError(
+            f"{where}: the model predicts per-residue ss8/ss3, the test set is per-protein "
+            "(a model of another task?)"
+        )
+    if not per_protein and "location" in heads:
+        raise ValueError(
+            f"{where}: the model predicts per-protein location classes, the test set is "
+            "per-residue (a model of another task?)"
+        )
+
+
+def _check_probabilities(values: np.ndarray, shape: tuple, pid: str, head: str, where: str) -> None:
+    """Fail unless one protein's ``head`` probabilities have ``shape`` and are finite."""
+    if values.shape != shape:
+        raise ValueError(
+            f"{where}: protein {pid}: {head} probabilities have shape {values.shape}, "
+            f"expected {shape}"
+        )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{where}: protein {pid}: {head} probabilities are not finite (NaN/inf)")
+
+
+def _check_mask_name(mask: str) -> None:
     if mask not in MASKS:
         raise ValueError(f"unknown mask {mask!r}; choose one of {sorted(MASKS)}")
+
+
+def select_mask(encoded: Any, mask: str, source: str = "the encoded set") -> np.ndarray:
+    """Concatenated uint8 residue mask for ``mask`` (``eval_mask`` or ``cb513_mask``).
+
+    ``source`` names the encoded set in errors (its path).
+    """
+    _check_mask_name(mask)
     selected = np.asarray(encoded.eval_mask).astype(np.uint8)
     if mask == "cb513_mask":
         cb = np.asarray(encoded.cb513_mask).astype(np.uint8)
         if not cb.any():
-            raise ValueError("mask 'cb513_mask' requested but the encoded set has no cb513_mask")
+            raise ValueError(f"{source}: mask 'cb513_mask' requested but the set has no cb513_mask")
         selected = selected & cb
     return selected
 
@@ -111,29 +158,37 @@ def _split(array: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> list[
     return [array[int(o) : int(o) + int(n)] for o, n in zip(offsets, lengths, strict=True)]
 
 
-def _check_predictions(preds: list[dict], lengths: np.ndarray, ids: list[str]) -> None:
-    """Fail clearly when the predictions do not match the encoded proteins."""
-    if len(preds) != len(lengths):
-        raise ValueError(f"predict_proba returned {len(preds)} proteins, expected {len(lengths)}")
-    for pid, pred, n in zip(ids, preds, lengths, strict=True):
+def _residue_predictions(
+    raw: list[dict], lengths: np.ndarray, ids: list[str], where: str
+) -> list[dict]:
+    """ss8/ss3 probabilities per protein as float32 arrays; fail when they do not fit the set."""
+    if len(raw) != len(lengths):
+        raise ValueError(
+            f"{where}: predict_proba returned {len(raw)} proteins, expected {len(lengths)}"
+        )
+    _check_task(raw, per_protein=False, where=where)
+    preds = []
+    for pid, pred, n in zip(ids, raw, lengths, strict=True):
+        arrays = {}
         for head, k in (("ss8", len(SS8)), ("ss3", len(SS3))):
-            shape = np.shape(pred[head])
-            if shape != (int(n), k):
-                raise ValueError(
-                    f"{pid}: {head} probabilities have shape {shape}, expected {(int(n), k)}"
-                )
+            if pred.get(head) is None:
+                raise ValueError(f"{where}: protein {pid}: predict_proba gave no {head!r}")
+            arrays[head] = _to_numpy(pred[head])
+            _check_probabilities(arrays[head], (int(n), k), pid, head, where)
+        preds.append(arrays)
+    return preds
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe copy: numpy -> Python, NaN/inf -> None, DataFrames -> row dicts."""
     if isinstance(value, pd.DataFrame):
-        return [_clean(r) for r in value.to_dict(orient="records")]
+        return [json_safe(r) for r in value.to_dict(orient="records")]
     if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -147,11 +202,9 @@ def add_intervals(
     """Copy of ``result`` with percentile-bootstrap CIs over proteins (see the module docstring).
 
     Pooled accuracies (Q8, Q3, Q3 from the 8-state head, and Q8/Q3 of every length bin) use
-    :func:`protrnn.evaluation.bootstrap.bootstrap_ci` on the per-protein correct/total counts; SOVs
-    use
-    :func:`protrnn.evaluation.bootstrap.bootstrap_mean_ci` on the per-protein values. Macro-F1 and
-    ECE get
-    no interval.
+    :func:`protrnn.evaluation.bootstrap.bootstrap_ci` on the per-protein correct/total counts;
+    SOVs use :func:`protrnn.evaluation.bootstrap.bootstrap_mean_ci` on the per-protein values.
+    Macro-F1 and ECE get no interval.
     """
     out = dict(result)
     c8, t8 = result["per_protein_correct_ss8"], result["per_protein_total_ss8"]
@@ -164,27 +217,35 @@ def add_intervals(
         if f"per_protein_{key}" in result:
             out[f"{key}_ci"] = list(bootstrap_mean_ci(result[f"per_protein_{key}"], **kw)[1:])
     if "length_bins" in result:
-        bins = result["length_bins"].copy()
-        lengths = np.asarray(result["per_protein_length"])
-        cols: dict[str, list[float]] = {
-            c: [] for c in ("q8_ci_low", "q8_ci_high", "q3_ci_low", "q3_ci_high")
-        }
-        for _, lower, upper in LENGTH_BINS:
-            sel = (lengths >= lower) & (lengths < upper)
-            for key, correct, total in (("q8", c8, t8), ("q3", c3, t3)):
-                _, lo, hi = bootstrap_ci(np.asarray(correct)[sel], np.asarray(total)[sel], **kw)
-                cols[f"{key}_ci_low"].append(lo)
-                cols[f"{key}_ci_high"].append(hi)
-        for c, values in cols.items():
-            bins[c] = values
-        out["length_bins"] = bins
-    out["bootstrap"] = {
-        "method": "percentile bootstrap over proteins",
-        "n_boot": n_boot,
-        "seed": seed,
-        "level": level,
-    }
+        out["length_bins"] = _length_bin_intervals(result, kw)
+    out["bootstrap"] = bootstrap_settings(n_boot, seed, level)
     return out
+
+
+def _length_bin_intervals(result: dict, kw: dict) -> pd.DataFrame:
+    """``length_bins`` with ``q8_ci_low`` ... ``q3_ci_high`` columns (bootstrap per bin)."""
+    bins = result["length_bins"].copy()
+    lengths = np.asarray(result["per_protein_length"])
+    cols: dict[str, list[float]] = {
+        c: [] for c in ("q8_ci_low", "q8_ci_high", "q3_ci_low", "q3_ci_high")
+    }
+    for _, lower, upper in LENGTH_BINS:
+        sel = (lengths >= lower) & (lengths < upper)
+        for key, head in (("q8", "ss8"), ("q3", "ss3")):
+            correct = np.asarray(result[f"per_protein_correct_{head}"])
+            total = np.asarray(result[f"per_protein_total_{head}"])
+            _, lo, hi = bootstrap_ci(correct[sel], total[sel], **kw)
+            cols[f"{key}_ci_low"].append(lo)
+            cols[f"{key}_ci_high"].append(hi)
+    for c, values in cols.items():
+        bins[c] = values
+    return bins
+
+
+def _metrics_content(result: dict, info: dict, extra: dict) -> dict:
+    """metrics.json content: ``info``, the result without per-protein arrays, ``extra``, units."""
+    scalars = {k: v for k, v in result.items() if not k.startswith("per_protein_")}
+    return json_safe({**info, **scalars, **extra, "accuracy_units": "fraction"})
 
 
 def metrics_to_json(result: dict, **info: Any) -> dict:
@@ -192,19 +253,45 @@ def metrics_to_json(result: dict, **info: Any) -> dict:
 
     Per-protein arrays (keys ``per_protein_*``) are left out; they go to predictions.npz.
     """
-    out = dict(info)
-    out.update({k: v for k, v in result.items() if not k.startswith("per_protein_")})
-    out["classes_ss8"] = SS8
-    out["classes_ss3"] = SS3
-    out["accuracy_units"] = "fraction"
-    return _clean(out)
+    return _metrics_content(result, info, {"classes_ss8": SS8, "classes_ss3": SS3})
+
+
+def _per_class_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """per_class.tsv rows: the per-head tables (each with a ``head`` column) one below the other."""
+    return pd.concat(frames, ignore_index=True)[PER_CLASS_COLUMNS]
 
 
 def per_class_table(result: dict) -> pd.DataFrame:
     """Long per-class table of both heads: head, class, support, precision, recall, f1, mcc."""
-    frames = [result[f"per_class_{h}"].assign(head=h) for h in ("ss8", "ss3")]
-    table = pd.concat(frames, ignore_index=True)
-    return table[["head", "class", "support", "precision", "recall", "f1", "mcc"]]
+    return _per_class_rows([result[f"per_class_{h}"].assign(head=h) for h in ("ss8", "ss3")])
+
+
+def _write_outputs(
+    out_dir: Path, write_predictions: Callable[[Path], None], per_class: pd.DataFrame, content: dict
+) -> None:
+    """predictions.npz, per_class.tsv and metrics.json of one evaluation, each atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_predictions(out_dir / "predictions.npz")
+    with atomic_path(out_dir / "per_class.tsv") as tmp:
+        per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")
+
+
+def _run_names(model_path: Path, encoded_path: Path, out_dir: Path) -> dict:
+    """Model (the model file's folder), test set (``out_dir``'s name), dataset (encoded stem)."""
+    return {
+        "model": model_path.parent.name,
+        "test_set": out_dir.name,
+        "dataset": encoded_path.name.removesuffix(".npz"),
+    }
+
+
+def _run_paths(model_path: Path, encoded_path: Path, model: Any) -> dict:
+    return {
+        "model_path": str(model_path),
+        "encoded_path": str(encoded_path),
+        "device": _device_of(model),
+    }
 
 
 def _write_predictions(
@@ -248,6 +335,30 @@ def _write_predictions(
         )
 
 
+def _residue_test_set(encoded: Any, encoded_path: Path) -> Any:
+    """The proteins of split ``test`` (all of them when the set has no other split)."""
+    if (np.asarray(encoded.split) != "test").any():
+        # a dataset with its own held-out split: only its test proteins are scored
+        encoded = encoded.subset("test")
+        if len(encoded) == 0:
+            raise ValueError(f"{encoded_path}: no proteins with split 'test' to evaluate")
+    return encoded
+
+
+def _score_residues(encoded: Any, preds: list[dict], masks: list[np.ndarray]) -> dict:
+    """:func:`evaluate_predictions` of both heads with bootstrap intervals added."""
+    lengths = np.asarray(encoded.lengths, dtype=np.int64)
+    offsets = np.asarray(encoded.offsets, dtype=np.int64)
+    result = evaluate_predictions(
+        _split(np.asarray(encoded.ss8), offsets, lengths),
+        [p["ss8"] for p in preds],
+        _split(np.asarray(encoded.ss3), offsets, lengths),
+        [p["ss3"] for p in preds],
+        masks,
+    )
+    return add_intervals(result)
+
+
 def evaluate_model(
     model_path: Path,
     encoded_path: Path,
@@ -260,70 +371,40 @@ def evaluate_model(
     Names follow the workflow layout: the model is the model file's folder
     (``results/models/{model}/model.pt``), the test set is ``out_dir``'s name
     (``results/eval/{model}/{testset}``), the dataset the encoded file's stem. ``device``
-    None lets :func:`protrnn.model.train.resolve_device` pick (CUDA when available). Returns the
+    None lets :func:`protrnn.model.device.resolve_device` pick (CUDA when available). Returns the
     metrics.json content.
     """
     model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
-    if mask not in MASKS:
-        raise ValueError(f"unknown mask {mask!r}; choose one of {sorted(MASKS)}")
-    features = _module("protrnn.encode")
-    training = _module("protrnn.model.train")
-
-    encoded = features.load_encoded(encoded_path)
+    _check_mask_name(mask)
+    encoded = _load_encoded(encoded_path)
     if is_per_protein(encoded):
         return evaluate_protein_model(model_path, encoded_path, out_dir, device, encoded=encoded)
-    if (np.asarray(encoded.split) != "test").any():
-        # a dataset with its own held-out split: only its test proteins are scored
-        encoded = encoded.subset("test")
-        if len(encoded) == 0:
-            raise ValueError(f"{encoded_path}: no proteins with split 'test' to evaluate")
-    selected = select_mask(encoded, mask)
+    encoded = _residue_test_set(encoded, encoded_path)
+    selected = select_mask(encoded, mask, str(encoded_path))
     ids = [str(i) for i in encoded.ids]
     lengths = np.asarray(encoded.lengths, dtype=np.int64)
-    offsets = np.asarray(encoded.offsets, dtype=np.int64)
-
-    model = training.load_model(model_path, device)
-    preds = training.predict_proba(model, encoded, device)
-    preds = [{h: _to_numpy(p[h]) for h in ("ss8", "ss3")} for p in preds]
-    _check_predictions(preds, lengths, ids)
-
-    masks = _split(selected, offsets, lengths)
-    result = evaluate_predictions(
-        _split(np.asarray(encoded.ss8), offsets, lengths),
-        [p["ss8"] for p in preds],
-        _split(np.asarray(encoded.ss3), offsets, lengths),
-        [p["ss3"] for p in preds],
-        masks,
-    )
+    model, raw = _run_model(model_path, encoded, device)
+    preds = _residue_predictions(raw, lengths, ids, f"{model_path} on {encoded_path}")
+    masks = _split(selected, np.asarray(encoded.offsets, dtype=np.int64), lengths)
+    result = _score_residues(encoded, preds, masks)
     splits = pd.Series([str(s) for s in np.asarray(encoded.split)]).value_counts()
     info = {
-        "model": model_path.parent.name,
-        "test_set": out_dir.name,
-        "dataset": encoded_path.name.removesuffix(".npz"),
+        **_run_names(model_path, encoded_path, out_dir),
         "mask": mask,
         "mask_description": MASKS[mask],
-        "model_path": str(model_path),
-        "encoded_path": str(encoded_path),
-        "device": _device_of(model),
+        **_run_paths(model_path, encoded_path, model),
         "splits": {str(k): int(v) for k, v in splits.items()},
     }
-    result = add_intervals(result)
     content = metrics_to_json(result, **info)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_predictions(
-        out_dir / "predictions.npz",
-        ids,
-        lengths,
-        preds,
-        np.concatenate(masks) if masks else selected,
-        result,
-        model=info["model"],
-        test_set=info["test_set"],
+    mask_used = np.concatenate(masks) if masks else selected
+    _write_outputs(
+        out_dir,
+        lambda path: _write_predictions(
+            path, ids, lengths, preds, mask_used, result, info["model"], info["test_set"]
+        ),
+        per_class_table(result),
+        content,
     )
-    with atomic_path(out_dir / "per_class.tsv") as tmp:
-        per_class_table(result).to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")
     return content
 
 
@@ -356,17 +437,21 @@ def is_per_protein(encoded: Any) -> bool:
 
 
 def _protein_predictions(
-    preds: list[dict], ids: list[str], n_classes: int
+    preds: list[dict], ids: list[str], n_classes: int, where: str = "predict_proba"
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Stack predict_proba's per-protein dicts: (N x C location, N x 2 membrane or None).
 
-    The membrane head is optional, but all proteins or none must have it.
+    The membrane head is optional, but all proteins or none must have it. ``where`` names the
+    model and test set in errors.
     """
     if len(preds) != len(ids):
-        raise ValueError(f"predict_proba returned {len(preds)} proteins, expected {len(ids)}")
+        raise ValueError(
+            f"{where}: predict_proba returned {len(preds)} proteins, expected {len(ids)}"
+        )
+    _check_task(preds, per_protein=True, where=where)
     has_membrane = {p.get("membrane") is not None for p in preds}
     if len(has_membrane) > 1:
-        raise ValueError("predict_proba gave membrane probabilities for some proteins only")
+        raise ValueError(f"{where}: membrane probabilities for some proteins only")
     heads = {"location": n_classes}
     if has_membrane == {True}:
         heads["membrane"] = 2
@@ -374,12 +459,9 @@ def _protein_predictions(
     for pid, pred in zip(ids, preds, strict=True):
         for head, k in heads.items():
             if pred.get(head) is None:
-                raise ValueError(f"{pid}: predict_proba gave no {head!r} probabilities")
+                raise ValueError(f"{where}: protein {pid}: predict_proba gave no {head!r}")
             arr = _to_numpy(pred[head])
-            if arr.shape != (k,):
-                raise ValueError(
-                    f"{pid}: {head} probabilities have shape {arr.shape}, expected {(k,)}"
-                )
+            _check_probabilities(arr, (k,), pid, head, where)
             stacked[head].append(arr)
     location = (
         np.stack(stacked["location"]) if preds else np.zeros((0, n_classes), dtype=np.float32)
@@ -390,16 +472,14 @@ def _protein_predictions(
 
 def protein_per_class_table(result: dict) -> pd.DataFrame:
     """per_class.tsv of a per-protein set: head (location/membrane), class, support, ..., mcc."""
-    location = result["per_class"].assign(head="location")
-    frames = [location]
+    frames = [result["per_class"].assign(head="location")]
     if result["membrane_n"] > 0:
         membrane = per_class_scores(result["membrane_confusion"], result["membrane_classes"])
         frames.append(membrane.assign(head="membrane"))
-    table = pd.concat(frames, ignore_index=True)
-    return table[["head", "class", "support", "precision", "recall", "f1", "mcc"]]
+    return _per_class_rows(frames)
 
 
-def _write_protein_predictions(
+def write_protein_predictions(
     path: Path,
     ids: list[str],
     location: np.ndarray,
@@ -437,27 +517,8 @@ def _write_protein_predictions(
         )
 
 
-def evaluate_protein_model(
-    model_path: Path,
-    encoded_path: Path,
-    out_dir: Path,
-    device: str | None = None,
-    encoded: Any = None,
-) -> dict:
-    """Score a per-protein model on the ``test`` proteins of ``encoded_path``; write outputs.
-
-    ``encoded`` may pass the already loaded set. Uses ``protrnn.model.train.load_model`` and
-    ``predict_proba`` (per protein ``{"location": (C,), "membrane": (2,)}`` probabilities; the
-    membrane head is optional) and :func:`protrnn.evaluation.protein_metrics.evaluate_proteins`.
-    Names
-    follow :func:`evaluate_model`. Returns the metrics.json content.
-    """
-    from protrnn.evaluation.protein_metrics import evaluate_proteins
-
-    model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
-    training = _module("protrnn.model.train")
-    if encoded is None:
-        encoded = _module("protrnn.encode").load_encoded(encoded_path)
+def _protein_test_set(encoded: Any, encoded_path: Path) -> tuple[Any, list[str], int]:
+    """(the ``test`` proteins, class names, number of proteins left out) of a per-protein set."""
     classes = [str(c) for c in getattr(encoded, "classes", ())]
     if not classes:
         raise ValueError(f"{encoded_path}: per-protein set without class names")
@@ -470,11 +531,31 @@ def evaluate_protein_model(
         )
     if test.size < splits.size:
         encoded = encoded.select(test)
-    ids = [str(i) for i in encoded.ids]
+    return encoded, classes, int(splits.size - test.size)
 
-    model = training.load_model(model_path, device)
-    preds = training.predict_proba(model, encoded, device)
-    location, membrane = _protein_predictions(list(preds), ids, len(classes))
+
+def evaluate_protein_model(
+    model_path: Path,
+    encoded_path: Path,
+    out_dir: Path,
+    device: str | None = None,
+    encoded: Any = None,
+) -> dict:
+    """Score a per-protein model on the ``test`` proteins of ``encoded_path``; write outputs.
+
+    ``encoded`` may pass the already loaded set. Uses ``protrnn.model.inference.load_model`` and
+    ``predict_proba`` (per protein ``{"location": (C,), "membrane": (2,)}`` probabilities; the
+    membrane head is optional) and :func:`protrnn.evaluation.protein_metrics.evaluate_proteins`.
+    Names follow :func:`evaluate_model`. Returns the metrics.json content.
+    """
+    model_path, encoded_path, out_dir = Path(model_path), Path(encoded_path), Path(out_dir)
+    if encoded is None:
+        encoded = _load_encoded(encoded_path)
+    encoded, classes, n_not_test = _protein_test_set(encoded, encoded_path)
+    ids = [str(i) for i in encoded.ids]
+    model, preds = _run_model(model_path, encoded, device)
+    where = f"{model_path} on {encoded_path}"
+    location, membrane = _protein_predictions(preds, ids, len(classes), where)
     membrane_true = getattr(encoded, "membrane", None)
     result = evaluate_proteins(
         np.asarray(encoded.label),
@@ -487,33 +568,20 @@ def evaluate_protein_model(
         level=LEVEL,
     )
     info = {
-        "model": model_path.parent.name,
-        "test_set": out_dir.name,
-        "dataset": encoded_path.name.removesuffix(".npz"),
-        "model_path": str(model_path),
-        "encoded_path": str(encoded_path),
-        "device": _device_of(model),
+        **_run_names(model_path, encoded_path, out_dir),
+        **_run_paths(model_path, encoded_path, model),
         "splits": {"test": len(ids)},
-        "n_not_test": int(splits.size - test.size),
+        "n_not_test": n_not_test,
         "mask": "",
         "mask_description": "per-protein task: every test protein with a known label counts",
     }
-    content = dict(info)
-    content.update({k: v for k, v in result.items() if not k.startswith("per_protein_")})
-    content["accuracy_units"] = "fraction"
-    content = _clean(content)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_protein_predictions(
-        out_dir / "predictions.npz",
-        ids,
-        location,
-        membrane,
-        result,
-        model=info["model"],
-        test_set=info["test_set"],
+    content = _metrics_content(result, info, {})
+    _write_outputs(
+        out_dir,
+        lambda path: write_protein_predictions(
+            path, ids, location, membrane, result, info["model"], info["test_set"]
+        ),
+        protein_per_class_table(result),
+        content,
     )
-    with atomic_path(out_dir / "per_class.tsv") as tmp:
-        protein_per_class_table(result).to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    atomic_write_text(out_dir / "metrics.json", json.dumps(content, indent=2) + "\n")
     return content

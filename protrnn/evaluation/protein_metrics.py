@@ -36,21 +36,25 @@ from collections.abc import Sequence
 import numpy as np
 
 from protrnn.evaluation.bootstrap import (
-    _check,
-    _empty_result,
-    _index_chunks,
-    _interval,
-    _paired_result,
+    LEVEL,
+    N_BOOT,
+    SEED,
+    Interval,
     bootstrap_ci,
-    paired_bootstrap_test,
+    bootstrap_settings,
+    check_settings,
+    empty_paired_result,
+    index_chunks,
+    paired_result,
+    percentile_interval,
 )
 from protrnn.evaluation.residue_metrics import calibration, macro_f1, per_class_scores
 
 #: Class names of the membrane head, in column order.
 MEMBRANE_CLASSES = ("soluble", "membrane")
-N_BOOT = 1000
-SEED = 0
-LEVEL = 0.95
+
+#: Class indices, or N x C probabilities (argmax taken).
+Labels = np.ndarray | Sequence
 
 
 def as_labels(pred: np.ndarray | Sequence, n_classes: int | None = None) -> np.ndarray:
@@ -123,50 +127,50 @@ def _replicate_confusions(t: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int)
     return np.bincount(codes.ravel(), minlength=chunk * k * k).reshape(chunk, k, k)
 
 
+def _mcc_replicates(t: np.ndarray, p: np.ndarray, k: int, n_boot: int, seed: int) -> np.ndarray:
+    """R_K of each bootstrap replicate (the draws of :func:`index_chunks` for ``seed``)."""
+    return np.concatenate(
+        [
+            _mcc_from_confusions(_replicate_confusions(t, p, idx, k))
+            for idx in index_chunks(t.size, n_boot, seed)
+        ]
+    )
+
+
 def bootstrap_mcc_ci(
-    y_true: np.ndarray | Sequence[int],
-    y_pred: np.ndarray | Sequence[int],
-    n_classes: int,
-    n_boot: int = N_BOOT,
-    seed: int = SEED,
-    level: float = LEVEL,
-) -> tuple[float, float, float]:
-    """R_K over proteins with ``y_true >= 0`` and its percentile-bootstrap CI over proteins.
+    true: Labels, pred: Labels, k: int, n_boot: int = N_BOOT, seed: int = SEED, level: float = LEVEL
+) -> Interval:
+    """R_K over the ``k``-class proteins with ``true >= 0`` and its percentile-bootstrap CI.
 
     Returns ``(estimate, ci_low, ci_high)``; all NaN if no protein is scored. The draws equal
     those of :func:`protrnn.evaluation.bootstrap.bootstrap_ci` for the same scored proteins and
     seed.
     """
-    _check(n_boot, level)
-    t, p = np.asarray(y_true, np.int64), as_labels(y_pred)
+    check_settings(n_boot, level)
+    t, p = np.asarray(true, np.int64), as_labels(pred)
     keep = t >= 0
     t, p = t[keep], p[keep]
     if t.size == 0:
         return float("nan"), float("nan"), float("nan")
-    stats = np.concatenate(
-        [
-            _mcc_from_confusions(_replicate_confusions(t, p, idx, n_classes))
-            for idx in _index_chunks(t.size, n_boot, seed)
-        ]
-    )
-    lo, hi = _interval(stats, level)
-    return mcc_multiclass(confusion(t, p, n_classes)), lo, hi
+    lo, hi = percentile_interval(_mcc_replicates(t, p, k, n_boot, seed), level)
+    return mcc_multiclass(confusion(t, p, k)), lo, hi
 
 
 def paired_bootstrap_mcc_test(
-    y_true: np.ndarray | Sequence[int],
-    pred_a: np.ndarray | Sequence[int],
-    pred_b: np.ndarray | Sequence[int],
+    y_true: Labels,
+    pred_a: Labels,
+    pred_b: Labels,
     n_classes: int,
+    *,
     n_boot: int = N_BOOT,
     seed: int = SEED,
-    level: float = LEVEL,
 ) -> dict:
     """Paired bootstrap of ``R_K(a) - R_K(b)`` on the same proteins (``y_true >= 0``).
 
-    Same output and two-sided p-value as :func:`protrnn.evaluation.bootstrap.paired_bootstrap_test`.
+    Intervals at the module's :data:`LEVEL`. Same output and two-sided p-value as
+    :func:`protrnn.evaluation.bootstrap.paired_bootstrap_test`.
     """
-    _check(n_boot, level)
+    check_settings(n_boot, LEVEL)
     t = np.asarray(y_true, np.int64)
     a, b = as_labels(pred_a), as_labels(pred_b)
     if not t.shape == a.shape == b.shape:
@@ -174,49 +178,73 @@ def paired_bootstrap_mcc_test(
     keep = t >= 0
     t, a, b = t[keep], a[keep], b[keep]
     if t.size == 0:
-        return _empty_result()
-    stats = np.concatenate(
-        [
-            _mcc_from_confusions(_replicate_confusions(t, a, idx, n_classes))
-            - _mcc_from_confusions(_replicate_confusions(t, b, idx, n_classes))
-            for idx in _index_chunks(t.size, n_boot, seed)
-        ]
-    )
-    diff = mcc_multiclass(confusion(t, a, n_classes)) - mcc_multiclass(confusion(t, b, n_classes))
-    return _paired_result(float(diff), stats, level, t.size)
+        return empty_paired_result()
+    k = n_classes
+    stats = _mcc_replicates(t, a, k, n_boot, seed) - _mcc_replicates(t, b, k, n_boot, seed)
+    diff = mcc_multiclass(confusion(t, a, k)) - mcc_multiclass(confusion(t, b, k))
+    return paired_result(float(diff), stats, LEVEL, t.size)
 
 
-def paired_accuracy_test(
-    y_true: np.ndarray | Sequence[int],
-    pred_a: np.ndarray | Sequence[int],
-    pred_b: np.ndarray | Sequence[int],
-    n_boot: int = N_BOOT,
-    seed: int = SEED,
-    level: float = LEVEL,
-) -> dict:
-    """Paired bootstrap of the accuracy difference a - b over proteins with ``y_true >= 0``."""
-    t = np.asarray(y_true, np.int64)
-    a, b = as_labels(pred_a), as_labels(pred_b)
-    total = (t >= 0).astype(np.int64)
-    return paired_bootstrap_test(
-        (a == t) & (total > 0), (b == t) & (total > 0), total, n_boot, seed, level
-    )
-
-
-def _accuracy_ci(
-    t: np.ndarray, p: np.ndarray, n_boot: int, seed: int, level: float
-) -> tuple[float, float, float]:
+def _accuracy_ci(t: np.ndarray, p: np.ndarray, n_boot: int, seed: int, level: float) -> Interval:
     total = (t >= 0).astype(np.int64)
     correct = ((p == t) & (total > 0)).astype(np.int64)
     return bootstrap_ci(correct, total, n_boot=n_boot, seed=seed, level=level)
 
 
+def _location_metrics(
+    t: np.ndarray, probs: np.ndarray, classes: list[str], n_boot: int, seed: int, level: float
+) -> dict:
+    """Accuracy, MCC (with CIs), macro-F1, ECE, confusion and per-class table of the location."""
+    p = as_labels(probs, len(classes))
+    cm = confusion(t, p, len(classes))
+    scores = per_class_scores(cm, classes)
+    acc, acc_lo, acc_hi = _accuracy_ci(t, p, n_boot, seed, level)
+    mcc, mcc_lo, mcc_hi = bootstrap_mcc_ci(t, p, len(classes), n_boot, seed, level)
+    return {
+        "accuracy": acc,
+        "accuracy_ci": [acc_lo, acc_hi],
+        "mcc": mcc,
+        "mcc_ci": [mcc_lo, mcc_hi],
+        "macro_f1": macro_f1(scores),
+        "ece": calibration(t, probs.astype(np.float64))[0] if probs.ndim == 2 else float("nan"),
+        "confusion": cm,
+        "per_class": scores,
+    }
+
+
+def _membrane_labels(
+    membrane_true: Labels | None, membrane: Labels | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(true, predicted) membrane labels, -1 where unknown or without a membrane head."""
+    mt = np.full(n, -1, np.int64) if membrane_true is None else true_labels(membrane_true, 2)
+    if mt.shape != (n,):
+        raise ValueError(f"{mt.size} membrane labels for {n} proteins")
+    mp = np.full(n, -1, np.int64) if membrane is None else as_labels(membrane, 2)
+    if mp.shape != (n,):
+        raise ValueError(f"{mp.size} membrane predictions for {n} proteins")
+    return mt, mp
+
+
+def _membrane_metrics(mt: np.ndarray, mp: np.ndarray, n_boot: int, seed: int, level: float) -> dict:
+    """Membrane/soluble accuracy (with CI) and confusion over proteins with both labels known."""
+    known = (mt >= 0) & (mp >= 0)
+    mt_scored = np.where(known, mt, -1)
+    m_acc, m_lo, m_hi = _accuracy_ci(mt_scored, mp, n_boot, seed, level)
+    return {
+        "membrane_accuracy": m_acc,
+        "membrane_accuracy_ci": [m_lo, m_hi],
+        "membrane_n": int(known.sum()),
+        "membrane_confusion": confusion(mt_scored, np.where(known, mp, 0), 2),
+        "membrane_classes": list(MEMBRANE_CLASSES),
+    }
+
+
 def evaluate_proteins(
-    y_true: np.ndarray | Sequence[int],
-    location: np.ndarray | Sequence,
+    y_true: Labels,
+    location: Labels,
     classes: Sequence[str],
-    membrane_true: np.ndarray | Sequence[int] | None = None,
-    membrane: np.ndarray | Sequence | None = None,
+    membrane_true: Labels | None = None,
+    membrane: Labels | None = None,
     n_boot: int = N_BOOT,
     seed: int = SEED,
     level: float = LEVEL,
@@ -237,57 +265,24 @@ def evaluate_proteins(
     per_protein_membrane_correct.
     """
     classes = [str(c) for c in classes]
-    k = len(classes)
-    t = true_labels(y_true, k)
+    t = true_labels(y_true, len(classes))
     probs = np.asarray(location)
-    p = as_labels(probs, k)
-    n = t.size
+    p = as_labels(probs, len(classes))
     if p.shape != t.shape:
-        raise ValueError(f"{p.size} location predictions for {n} proteins")
-    cm = confusion(t, p, k)
-    scores = per_class_scores(cm, classes)
-    acc, acc_lo, acc_hi = _accuracy_ci(t, p, n_boot, seed, level)
-    mcc, mcc_lo, mcc_hi = bootstrap_mcc_ci(t, p, k, n_boot, seed, level)
-    ece = calibration(t, probs.astype(np.float64))[0] if probs.ndim == 2 else float("nan")
-
-    mt = np.full(n, -1, np.int64) if membrane_true is None else true_labels(membrane_true, 2)
-    if mt.shape != t.shape:
-        raise ValueError(f"{mt.size} membrane labels for {n} proteins")
-    mp = np.full(n, -1, np.int64) if membrane is None else as_labels(membrane, 2)
-    if mp.shape != t.shape:
-        raise ValueError(f"{mp.size} membrane predictions for {n} proteins")
-    known = (mt >= 0) & (mp >= 0)
-    mt_scored = np.where(known, mt, -1)
-    m_acc, m_lo, m_hi = _accuracy_ci(mt_scored, mp, n_boot, seed, level)
-    m_cm = confusion(mt_scored, np.where(known, mp, 0), 2)
+        raise ValueError(f"{p.size} location predictions for {t.size} proteins")
+    mt, mp = _membrane_labels(membrane_true, membrane, t.size)
     return {
         "task": "per_protein",
         "classes": classes,
-        "n_proteins": int(n),
+        "n_proteins": int(t.size),
         "n_proteins_scored": int((t >= 0).sum()),
-        "accuracy": acc,
-        "accuracy_ci": [acc_lo, acc_hi],
-        "mcc": mcc,
-        "mcc_ci": [mcc_lo, mcc_hi],
-        "macro_f1": macro_f1(scores),
-        "ece": ece,
-        "confusion": cm,
-        "per_class": scores,
-        "membrane_accuracy": m_acc,
-        "membrane_accuracy_ci": [m_lo, m_hi],
-        "membrane_n": int(known.sum()),
-        "membrane_confusion": m_cm,
-        "membrane_classes": list(MEMBRANE_CLASSES),
-        "bootstrap": {
-            "method": "percentile bootstrap over proteins",
-            "n_boot": n_boot,
-            "seed": seed,
-            "level": level,
-        },
+        **_location_metrics(t, probs, classes, n_boot, seed, level),
+        **_membrane_metrics(mt, mp, n_boot, seed, level),
+        "bootstrap": bootstrap_settings(n_boot, seed, level),
         "per_protein_true": t,
         "per_protein_pred": p,
         "per_protein_correct": ((p == t) & (t >= 0)).astype(np.int64),
         "per_protein_membrane_true": mt,
         "per_protein_membrane_pred": mp,
-        "per_protein_membrane_correct": ((mp == mt) & known).astype(np.int64),
+        "per_protein_membrane_correct": ((mp == mt) & (mt >= 0) & (mp >= 0)).astype(np.int64),
     }

@@ -26,12 +26,13 @@ Conventions (DESIGN.md, "Evaluation"):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from protrnn.core.alphabet import SS3, SS8, SS8_TO_SS3
-from protrnn.evaluation.sov import sov_per_protein
+from protrnn.evaluation.sov import mean_of_scored, sov_per_protein
 
 #: Index map ss8 -> ss3 (H, G, I -> H; E, B -> E; T, S, C -> C) as an integer lookup table.
 SS8_TO_SS3_INDEX = np.array([SS3.index(SS8_TO_SS3[c]) for c in SS8], dtype=np.int64)
@@ -326,51 +327,93 @@ def evaluate_predictions(
     n = len(true_ss8)
     if not (len(pred_ss8_probs) == len(true_ss3) == len(pred_ss3_probs) == len(masks) == n):
         raise ValueError("evaluate_predictions: all per-protein lists must have the same length")
-    t8 = [np.asarray(t).astype(np.int64) for t in true_ss8]
-    t3 = [np.asarray(t).astype(np.int64) for t in true_ss3]
-    p8 = [_as_labels(p, len(SS8)) for p in pred_ss8_probs]
-    p3 = [_as_labels(p, len(SS3)) for p in pred_ss3_probs]
-    p3_from8 = [reduce_ss8_to_ss3(p) for p in p8]
-    m = [np.asarray(x) for x in masks]
+    labels = _ProteinLabels.of(true_ss8, pred_ss8_probs, true_ss3, pred_ss3_probs, masks)
+    result = _pooled_scores(labels)
+    result.update(_calibration_scores(labels, pred_ss8_probs, pred_ss3_probs))
+    per_protein = _per_protein_scores(labels)
+    result["length_bins"] = length_bin_table(
+        per_protein["per_protein_length"],
+        per_protein["per_protein_correct_ss8"],
+        per_protein["per_protein_total_ss8"],
+        per_protein["per_protein_correct_ss3"],
+        per_protein["per_protein_total_ss3"],
+    )
+    result.update(per_protein)
+    if sov:
+        result.update(_sov_scores(labels))
+    return result
 
-    def cat(arrays: list[np.ndarray]) -> np.ndarray:
+
+@dataclass(frozen=True)
+class _ProteinLabels:
+    """Per-protein label arrays of one (model, test set); :meth:`joined` concatenates one."""
+
+    t8: list[np.ndarray]
+    t3: list[np.ndarray]
+    p8: list[np.ndarray]
+    p3: list[np.ndarray]
+    p3_from8: list[np.ndarray]
+    m: list[np.ndarray]
+
+    @classmethod
+    def of(
+        cls, true_ss8: list, pred_ss8: list, true_ss3: list, pred_ss3: list, masks: list
+    ) -> _ProteinLabels:
+        """Label indices (argmax of probabilities) and masks as arrays."""
+        p8 = [_as_labels(p, len(SS8)) for p in pred_ss8]
+        return cls(
+            t8=[np.asarray(t).astype(np.int64) for t in true_ss8],
+            t3=[np.asarray(t).astype(np.int64) for t in true_ss3],
+            p8=p8,
+            p3=[_as_labels(p, len(SS3)) for p in pred_ss3],
+            p3_from8=[reduce_ss8_to_ss3(p) for p in p8],
+            m=[np.asarray(x) for x in masks],
+        )
+
+    def joined(self, name: str) -> np.ndarray:
+        """The concatenation over proteins of field ``name``."""
+        arrays = getattr(self, name)
         return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
 
-    all_t8, all_t3, all_p8, all_p3 = cat(t8), cat(t3), cat(p8), cat(p3)
-    all_p3_from8, all_m = cat(p3_from8), cat(m)
-    per_q8 = np.array([accuracy(a, b, c) for a, b, c in zip(t8, p8, m, strict=True)], float)
-    per_q3 = np.array([accuracy(a, b, c) for a, b, c in zip(t3, p3, m, strict=True)], float)
+
+def _pooled_scores(labels: _ProteinLabels) -> dict:
+    """Residue-pooled accuracies, per-protein means, counts, confusions and per-class tables."""
+    all_t8, all_t3, all_m = (labels.joined(name) for name in ("t8", "t3", "m"))
+    all_p8, all_p3, all_p3_from8 = (labels.joined(name) for name in ("p8", "p3", "p3_from8"))
     cm8 = confusion_matrix(all_t8, all_p8, len(SS8), all_m)
     cm3 = confusion_matrix(all_t3, all_p3, len(SS3), all_m)
-    cm3_from8 = confusion_matrix(all_t3, all_p3_from8, len(SS3), all_m)
     pc8, pc3 = per_class_scores(cm8, SS8), per_class_scores(cm3, SS3)
-    correct8, total8 = _counts(t8, p8, m)
-    correct3, total3 = _counts(t3, p3, m)
-    correct3_from8, _ = _counts(t3, p3_from8, m)
-    lengths = np.array([t.size for t in t8], dtype=np.int64)
-
-    result = {
+    per_q8 = _per_protein_accuracy(labels.t8, labels.p8, labels.m)
+    return {
         "q8": accuracy(all_t8, all_p8, all_m),
         "q3": accuracy(all_t3, all_p3, all_m),
         "q3_from_ss8": accuracy(all_t3, all_p3_from8, all_m),
-        "q8_per_protein_mean": _per_protein_mean(t8, p8, m),
-        "q3_per_protein_mean": _per_protein_mean(t3, p3, m),
-        "n_proteins": n,
+        "q8_per_protein_mean": _per_protein_mean(labels.t8, labels.p8, labels.m),
+        "q3_per_protein_mean": _per_protein_mean(labels.t3, labels.p3, labels.m),
+        "n_proteins": len(labels.t8),
         "n_proteins_scored": int((~np.isnan(per_q8)).sum()),
         "n_residues": int(cm8.sum()),
         "n_residues_q3": int(cm3.sum()),
         "confusion_ss8": cm8,
         "confusion_ss3": cm3,
-        "confusion_ss3_from_ss8": cm3_from8,
+        "confusion_ss3_from_ss8": confusion_matrix(all_t3, all_p3_from8, len(SS3), all_m),
         "per_class_ss8": pc8,
         "per_class_ss3": pc3,
         "macro_f1_ss8": macro_f1(pc8),
         "macro_f1_ss3": macro_f1(pc3),
     }
-    for head, trues, preds in (("ss8", all_t8, pred_ss8_probs), ("ss3", all_t3, pred_ss3_probs)):
+
+
+def _calibration_scores(labels: _ProteinLabels, pred_ss8: list, pred_ss3: list) -> dict:
+    """ECE and reliability bins of both heads (NaN / empty bins for label predictions)."""
+    result: dict = {}
+    all_m = labels.joined("m")
+    for head, trues, preds, k in (
+        ("ss8", labels.joined("t8"), pred_ss8, len(SS8)),
+        ("ss3", labels.joined("t3"), pred_ss3, len(SS3)),
+    ):
         probs = _probabilities(preds)
         if probs is not None:
-            k = len(SS8) if head == "ss8" else len(SS3)
             stacked = np.concatenate(probs) if probs else np.zeros((0, k))
             ece, bins = calibration(trues, stacked, all_m)
         else:
@@ -378,26 +421,39 @@ def evaluate_predictions(
         result[f"ece_{head}"] = ece
         result[f"calibration_{head}"] = bins
     result["calibration_bins"] = N_CALIBRATION_BINS
-    result["length_bins"] = length_bin_table(lengths, correct8, total8, correct3, total3)
-    result.update(
-        {
-            "per_protein_q8": per_q8,
-            "per_protein_q3": per_q3,
-            "per_protein_length": lengths,
-            "per_protein_correct_ss8": correct8,
-            "per_protein_total_ss8": total8,
-            "per_protein_correct_ss3": correct3,
-            "per_protein_total_ss3": total3,
-            "per_protein_correct_ss3_from_ss8": correct3_from8,
-        }
-    )
-    if sov:
-        for name, method in SOV_METHODS.items():
-            for head, trues, preds in (("ss8", t8, p8), ("ss3", t3, p3)):
-                values = sov_per_protein(trues, preds, m, method=method)
-                scored = values[~np.isnan(values)]
-                result[f"{name}_{head}"] = float(scored.mean()) if scored.size else float("nan")
-                result[f"per_protein_{name}_{head}"] = values
-        result["sov_averaging"] = SOV_AVERAGING
-        result["sov_n_proteins"] = int((~np.isnan(result["per_protein_sov99_ss8"])).sum())
+    return result
+
+
+def _per_protein_accuracy(trues: list, preds: list, masks: list) -> np.ndarray:
+    """Accuracy of every protein (NaN where no residue counts)."""
+    return np.array([accuracy(t, p, m) for t, p, m in zip(trues, preds, masks, strict=True)], float)
+
+
+def _per_protein_scores(labels: _ProteinLabels) -> dict:
+    """The ``per_protein_*`` arrays of Q8/Q3, lengths and correct/total counts."""
+    correct8, total8 = _counts(labels.t8, labels.p8, labels.m)
+    correct3, total3 = _counts(labels.t3, labels.p3, labels.m)
+    correct3_from8, _ = _counts(labels.t3, labels.p3_from8, labels.m)
+    return {
+        "per_protein_q8": _per_protein_accuracy(labels.t8, labels.p8, labels.m),
+        "per_protein_q3": _per_protein_accuracy(labels.t3, labels.p3, labels.m),
+        "per_protein_length": np.array([t.size for t in labels.t8], dtype=np.int64),
+        "per_protein_correct_ss8": correct8,
+        "per_protein_total_ss8": total8,
+        "per_protein_correct_ss3": correct3,
+        "per_protein_total_ss3": total3,
+        "per_protein_correct_ss3_from_ss8": correct3_from8,
+    }
+
+
+def _sov_scores(labels: _ProteinLabels) -> dict:
+    """SOV'99 and SOV_refine of both heads: mean over proteins and the per-protein values."""
+    result: dict = {}
+    for name, method in SOV_METHODS.items():
+        for head, trues, preds in (("ss8", labels.t8, labels.p8), ("ss3", labels.t3, labels.p3)):
+            values = sov_per_protein(trues, preds, labels.m, method=method)
+            result[f"{name}_{head}"] = mean_of_scored(values)
+            result[f"per_protein_{name}_{head}"] = values
+    result["sov_averaging"] = SOV_AVERAGING
+    result["sov_n_proteins"] = int((~np.isnan(result["per_protein_sov99_ss8"])).sum())
     return result

@@ -63,15 +63,21 @@ Conventions of this module
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 Method = Literal["sov99", "refine"]
+#: One protein's states: a string (e.g. ``"CHHHEEC"``) or 1-D integer labels (negative unknown).
+Labels = str | np.ndarray | Sequence[int]
+#: 0/1 observed mask (a string of '0'/'1' for string input); None: all observed.
+Mask = str | np.ndarray | Sequence[int] | None
+#: States to sum over (characters or label indices); None: those of the observed reference.
+States = str | Iterable | None
 _SENTINEL = -1  # code of an unobserved residue
 
 
-def _codes(seq: str | np.ndarray | Sequence[int]) -> tuple[np.ndarray, bool]:
+def _codes(seq: Labels) -> tuple[np.ndarray, bool]:
     """(int64 codes, is_text). Strings become code points; integer labels stay as they are."""
     if isinstance(seq, str):
         return np.frombuffer(seq.encode("utf-32-le"), dtype="<u4").astype(np.int64), True
@@ -83,7 +89,7 @@ def _codes(seq: str | np.ndarray | Sequence[int]) -> tuple[np.ndarray, bool]:
     return arr.astype(np.int64), False
 
 
-def _observed(mask: str | np.ndarray | Sequence[int] | None, n: int) -> np.ndarray:
+def _observed(mask: Mask, n: int) -> np.ndarray:
     """Boolean observed selector from a 0/1 mask (a string mask: '1' = observed)."""
     if mask is None:
         return np.ones(n, dtype=bool)
@@ -115,9 +121,9 @@ def _segments(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _prepare(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None,
+    true: Labels,
+    pred: Labels,
+    mask: Mask,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Observed-only code arrays (unobserved = sentinel) for r and p, and whether input is text."""
     t, t_text = _codes(true)
@@ -135,9 +141,9 @@ def _prepare(
 
 
 def _sov_terms(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None,
+    true: Labels,
+    pred: Labels,
+    mask: Mask,
     method: Method,
     lam: float,
 ) -> tuple[dict[int, tuple[float, int]], bool]:
@@ -185,9 +191,7 @@ def _sov_terms(
     return out, is_text
 
 
-def _select(
-    terms: dict[int, tuple[float, int]], states: Iterable | None, is_text: bool
-) -> list[int]:
+def _select(terms: dict[int, tuple[float, int]], states: States, is_text: bool) -> list[int]:
     if states is None:
         return sorted(terms)
     return [ord(s) if is_text else int(s) for s in states]
@@ -210,12 +214,7 @@ def _per_state(
     return out
 
 
-def sov99(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None = None,
-    states: str | Iterable | None = None,
-) -> float:
+def sov99(true: Labels, pred: Labels, mask: Mask = None, states: States = None) -> float:
     """Overall SOV'99 of one protein, a fraction in [0, 1] (NaN: nothing observed).
 
     ``states`` restricts the sum over states (default: every state of the observed reference);
@@ -226,10 +225,7 @@ def sov99(
 
 
 def sov99_per_state(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None = None,
-    states: str | Iterable | None = None,
+    true: Labels, pred: Labels, mask: Mask = None, states: States = None
 ) -> dict[str | int, float]:
     """SOV'99(i) per state (default: the states of the observed reference, sorted).
 
@@ -240,11 +236,7 @@ def sov99_per_state(
 
 
 def sov_refine(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None = None,
-    lam: float = 1.0,
-    states: str | Iterable | None = None,
+    true: Labels, pred: Labels, mask: Mask = None, lam: float = 1.0, states: States = None
 ) -> float:
     """Overall SOV_refine (Liu & Wang 2018) of one protein, in [0, 1]; ``lam`` is lambda.
 
@@ -256,11 +248,7 @@ def sov_refine(
 
 
 def sov_refine_per_state(
-    true: str | np.ndarray | Sequence[int],
-    pred: str | np.ndarray | Sequence[int],
-    mask: str | np.ndarray | Sequence[int] | None = None,
-    lam: float = 1.0,
-    states: str | Iterable | None = None,
+    true: Labels, pred: Labels, mask: Mask = None, lam: float = 1.0, states: States = None
 ) -> dict[str | int, float]:
     """SOV_refine(i) per state; a requested state absent from the reference maps to NaN."""
     terms, is_text = _sov_terms(true, pred, mask, "refine", lam)
@@ -273,7 +261,7 @@ def sov_per_protein(
     masks: Sequence | None = None,
     method: Method = "sov99",
     lam: float = 1.0,
-    states: str | Iterable | None = None,
+    states: States = None,
 ) -> np.ndarray:
     """Overall SOV of every protein (float array; NaN = protein with no observed residue)."""
     if masks is None:
@@ -289,18 +277,18 @@ def sov_per_protein(
     return np.asarray(values, dtype=float)
 
 
+def mean_of_scored(values: np.ndarray) -> float:
+    """Mean of per-protein SOVs without the NaN ones (nothing observed); NaN if none is left."""
+    scored = values[~np.isnan(values)]
+    return float(scored.mean()) if scored.size else float("nan")
+
+
 def mean_sov(
-    trues: Sequence,
-    preds: Sequence,
-    masks: Sequence | None = None,
-    method: Method = "sov99",
-    lam: float = 1.0,
-    states: str | Iterable | None = None,
+    trues: Sequence, preds: Sequence, masks: Sequence | None = None, **options: Any
 ) -> float:
     """Mean over proteins of the per-protein overall SOV (DESIGN.md: report it as such).
 
-    Proteins with no observed residue (NaN) are left out; NaN if none is left.
+    ``options`` are those of :func:`sov_per_protein` (``method``, ``lam``, ``states``). Proteins
+    with no observed residue (NaN) are left out; NaN if none is left.
     """
-    values = sov_per_protein(trues, preds, masks, method, lam, states)
-    values = values[~np.isnan(values)]
-    return float(values.mean()) if values.size else float("nan")
+    return mean_of_scored(sov_per_protein(trues, preds, masks, **options))

@@ -431,9 +431,9 @@ class LastStateRNNModel(nn.Module):
         n_classes: int,
         cell: str,
         bidirectional: bool,
+        fc: list[int],
         hidden: int,
         layers: int,
-        fc: list[int],
         dropout: float,
     ) -> None:
         super().__init__()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
 
 from protrnn.data.download import sha256_file
 from protrnn.data.table import read_table
 
 
 def _git_commit(repo: Path) -> str:
+    """Short commit of ``repo``, marked when the checkout has uncommitted changes."""
     try:
         out = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
@@ -34,21 +34,14 @@ def _git_commit(repo: Path) -> str:
 
 
 def tool_versions() -> dict[str, str]:
-    import numpy
-    import torch
-
-    versions = {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "torch": torch.__version__,
-    }
-    try:
-        import snakemake
-
-        versions["snakemake"] = snakemake.__version__
-    except ImportError:  # pragma: no cover - the workflow always has it
-        pass
+    """Versions of Python and the libraries that shaped the results (read from the installed
+    packages' metadata, so the report does not import torch)."""
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "pandas", "torch", "snakemake"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # pragma: no cover - the workflow has them
+            continue
     return versions
 
 
@@ -110,6 +103,7 @@ def run_provenance(
     repo: Path,
     download_dir: Path,
 ) -> dict:
+    """The provenance record the report's last section shows."""
     return {
         "git_commit": _git_commit(repo),
         "tools": tool_versions(),

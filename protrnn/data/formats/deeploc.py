@@ -1,6 +1,8 @@
 """Parsers from the DeepLoc subcellular-localization files to the canonical dataset table.
 
-Two formats (:data:`FORMATS`), dispatched by :func:`load` (``load(fmt, files, options)``):
+Two formats, loaded by :func:`load_deeploc2` and :func:`load_deeploc1` (``(files, options)``,
+through :func:`protrnn.data.registry.load_dataset`; their options are listed in
+:mod:`protrnn.data.formats.options`):
 
 ``deeploc2_csv``: the DeepLoc 2.0 Swiss-Prot set (Thumuluri et al. 2022) as five CSV manifests
     ``accession,sequence,label,partition,kingdom,membrane`` (plain or gzip), one per homology
@@ -34,7 +36,7 @@ accession, 8 more a sequence) and the validation file 100 of 1,678; the other di
 
 Both formats accept and ignore option ``prefix`` (ids are UniProt accessions; the workflow's
 parse script passes the dataset name). Sequences are upper-cased; non-standard letters (U, B,
-X, Z) are kept as in the source, as :mod:`protrnn.data.table` does. Table columns: ``label`` =
+X, Z) are kept as in the source, as the other formats do. Table columns: ``label`` =
 the location class name (one of :data:`CLASSES`), ``membrane`` = membrane/soluble/unknown,
 the per-residue columns empty.
 
@@ -51,9 +53,6 @@ partition) raise ``ValueError`` naming the file and the line or record.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -63,7 +62,9 @@ import numpy as np
 import pandas as pd
 
 from protrnn.core.fasta import iter_fasta
-from protrnn.data.table import COLUMNS, SPLITS, validate_table
+from protrnn.data.fields import csv_with_header, read_text, sequence
+from protrnn.data.formats.options import FORMAT_INFO, main_file
+from protrnn.data.table import check_split, make_row, make_table
 
 #: The 10 DeepLoc locations, in the canonical class order (alphabetical, as DeepLoc 2.0 lists
 #: them); the class index of an encoded set is the position in this tuple unless the config says
@@ -80,15 +81,8 @@ CLASSES: tuple[str, ...] = (
     "Peroxisome",
     "Plastid",
 )
-FORMATS: tuple[str, ...] = ("deeploc2_csv", "deeploc1_fasta")
-#: Options each format accepts (``prefix`` is accepted and ignored).
-OPTIONS: dict[str, frozenset[str]] = {
-    "deeploc2_csv": frozenset(
-        {"test_partition", "valid_fraction", "valid_seed", "valid_partition", "prefix"}
-    ),
-    "deeploc1_fasta": frozenset({"split", "prefix"}),
-}
-N_PARTITIONS = 5
+#: DeepLoc 2.0 homology partitions (the fold option of :mod:`protrnn.data.formats.options`).
+N_PARTITIONS = FORMAT_INFO["deeploc2_csv"].fold_option[1]
 #: ``files`` keys of the DL2 manifests: key ``partition{k}`` holds DL2 partition ``k-1``.
 DL2_KEYS: tuple[str, ...] = tuple(f"partition{k}" for k in range(1, N_PARTITIONS + 1))
 #: ``files`` keys starting with this name hold proteins to remove (FASTA or DL2 manifest).
@@ -128,29 +122,8 @@ class Dl1Record(NamedTuple):
 # shared helpers
 
 
-def _text(path: Path) -> str:
-    """Content of a plain or gzip-compressed UTF-8 text file."""
-    data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8-sig")
-
-
-def _sequence(raw: str, where: str) -> str:
-    """Upper-cased sequence; raise on an empty one or on anything but letters."""
-    seq = raw.strip().upper()
-    if not seq:
-        raise ValueError(f"{where}: empty sequence")
-    if not seq.isascii() or not seq.isalpha():
-        bad = next(c for c in seq if not (c.isascii() and c.isalpha()))
-        raise ValueError(f"{where}: sequence character {bad!r} is not a letter")
-    return seq
-
-
 def _row(acc: str, seq: str, location: str, membrane: str, split: str) -> dict[str, str]:
-    row = dict.fromkeys(COLUMNS, "")
-    row.update(id=acc, sequence=seq, split=split, label=location, membrane=membrane)
-    return row
+    return make_row(acc, seq, "", "", "", "", split, label=location, membrane=membrane)
 
 
 def _summary(df: pd.DataFrame) -> dict[str, Any]:
@@ -173,8 +146,7 @@ def _frame(rows: list[dict[str, str]], source: str, stats: dict[str, Any]) -> pd
     """Validated canonical table with ``stats`` (plus split/class counts) in attrs."""
     if not rows:
         raise ValueError(f"{source}: no protein left after filtering ({stats['dropped']})")
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    validate_table(df, source)
+    df = make_table(rows, source)
     stats["kept"] = len(df)
     stats.update(_summary(df))
     df.attrs["parse_stats"] = stats
@@ -192,8 +164,85 @@ def _int_option(value: Any, name: str, low: int, high: int) -> int:
     return int(value)
 
 
+def _is_exclude_key(key: str) -> bool:
+    return key.startswith(EXCLUDE_PREFIX)
+
+
+def _exclude_files(files: Mapping[str, Path]) -> list[Path]:
+    """The exclusion files among ``files`` (keys starting with 'exclude'), in key order."""
+    return [Path(files[k]) for k in sorted(files) if _is_exclude_key(k)]
+
+
+def _exclusion_index(paths: Iterable[Path]) -> tuple[set[str], set[str], dict[str, int]]:
+    """Accessions (ids) and sequences of the proteins in exclusion files.
+
+    A file whose first non-blank character is ``>`` is read as FASTA (id = first header token,
+    e.g. a DeepLoc 1.0 file); anything else as a DeepLoc 2.0 manifest (all rows, multi-label
+    included). Returns (accessions, upper-cased sequences, {file name: records read}).
+    """
+    accessions: set[str] = set()
+    sequences: set[str] = set()
+    per_file: dict[str, int] = {}
+    for path in map(Path, paths):
+        text = read_text(path)
+        if text.lstrip().startswith(">"):
+            recs = [(r.id, r.sequence.upper()) for r in iter_fasta(text.splitlines(), path.name)]
+        else:
+            recs = [(r.accession, r.sequence) for r in read_deeploc2_records(path)]
+        per_file[path.name] = len(recs)
+        accessions.update(a for a, _ in recs)
+        sequences.update(s for _, s in recs)
+    return accessions, sequences, per_file
+
+
+def _exclusion_reason(acc: str, seq: str, accessions: set[str], sequences: set[str]) -> str:
+    """'in_exclude_accession', 'in_exclude_sequence' (sequence-only match) or ''."""
+    if acc in accessions:
+        return "in_exclude_accession"
+    if seq in sequences:
+        return "in_exclude_sequence"
+    return ""
+
+
+def _exclusion_text(exclude_files: Mapping[str, int]) -> str:
+    if not exclude_files:
+        return "none"
+    return (
+        f"proteins also in {', '.join(exclude_files)} (same accession, or identical sequence) "
+        "removed; homologues not removed"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
-# DeepLoc 2.0
+# DeepLoc 2.0: reading the manifests
+
+
+def _dl2_columns(header: list[str], source: str) -> dict[str, int]:
+    """Column index of every :data:`DL2_COLUMNS` name; raise when one is missing."""
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in DL2_COLUMNS if c not in names]
+    if missing:
+        raise ValueError(f"{source} line 1: missing column(s) {missing} in header {header}")
+    return {c: names.index(c) for c in DL2_COLUMNS}
+
+
+def _dl2_record(fields: list[str], col: dict[str, int], acc: str, where: str) -> Dl2Record:
+    """One checked manifest row (accession ``acc`` already read)."""
+    seq = sequence(fields[col["sequence"]], where)
+    locations = tuple(p.strip() for p in fields[col["label"]].split("|"))
+    unknown = [p for p in locations if p not in _CLASS_SET]
+    if unknown:
+        raise ValueError(f"{where}: unknown location(s) {unknown}; expected {list(CLASSES)}")
+    if len(set(locations)) != len(locations):
+        raise ValueError(f"{where}: location repeated in {fields[col['label']]!r}")
+    part = fields[col["partition"]].strip()
+    if part not in {str(k) for k in range(N_PARTITIONS)}:
+        raise ValueError(f"{where}: partition {part!r} is not 0-{N_PARTITIONS - 1}")
+    flag = fields[col["membrane"]].strip()
+    if flag not in DL2_MEMBRANE:
+        raise ValueError(f"{where}: membrane flag {flag!r} is not 1 or 0")
+    kingdom = fields[col["kingdom"]].strip()
+    return Dl2Record(acc, seq, locations, int(part), kingdom, DL2_MEMBRANE[flag], where)
 
 
 def read_deeploc2_records(path: Path) -> list[Dl2Record]:
@@ -204,24 +253,14 @@ def read_deeploc2_records(path: Path) -> list[Dl2Record]:
     repeats within the file.
     """
     path = Path(path)
-    reader = csv.reader(io.StringIO(_text(path)))
-    header = next(reader, None)
-    if header is None:
-        raise ValueError(f"{path.name}: empty file")
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in DL2_COLUMNS if c not in names]
-    if missing:
-        raise ValueError(f"{path.name} line 1: missing column(s) {missing} in header {header}")
-    col = {c: names.index(c) for c in DL2_COLUMNS}
+    header, rows = csv_with_header(read_text(path), path.name)
+    col = _dl2_columns(header, path.name)
     records: list[Dl2Record] = []
     seen: dict[str, int] = {}
-    for fields in reader:
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
+    for line, fields in rows:
         where = f"{path.name} line {line}"
-        if len(fields) != len(names):
-            raise ValueError(f"{where}: {len(fields)} fields, header has {len(names)}")
+        if len(fields) != len(header):
+            raise ValueError(f"{where}: {len(fields)} fields, header has {len(header)}")
         acc = fields[col["accession"]].strip()
         if not acc:
             raise ValueError(f"{where}: empty accession")
@@ -229,30 +268,7 @@ def read_deeploc2_records(path: Path) -> list[Dl2Record]:
         if acc in seen:
             raise ValueError(f"{where}: duplicate accession (first on line {seen[acc]})")
         seen[acc] = line
-        seq = _sequence(fields[col["sequence"]], where)
-        locations = tuple(p.strip() for p in fields[col["label"]].split("|"))
-        unknown = [p for p in locations if p not in _CLASS_SET]
-        if unknown:
-            raise ValueError(f"{where}: unknown location(s) {unknown}; expected {list(CLASSES)}")
-        if len(set(locations)) != len(locations):
-            raise ValueError(f"{where}: location repeated in {fields[col['label']]!r}")
-        part = fields[col["partition"]].strip()
-        if part not in {str(k) for k in range(N_PARTITIONS)}:
-            raise ValueError(f"{where}: partition {part!r} is not 0-{N_PARTITIONS - 1}")
-        flag = fields[col["membrane"]].strip()
-        if flag not in DL2_MEMBRANE:
-            raise ValueError(f"{where}: membrane flag {flag!r} is not 1 or 0")
-        records.append(
-            Dl2Record(
-                acc,
-                seq,
-                locations,
-                int(part),
-                fields[col["kingdom"]].strip(),
-                DL2_MEMBRANE[flag],
-                where,
-            )
-        )
+        records.append(_dl2_record(fields, col, acc, where))
     if not records:
         raise ValueError(f"{path.name}: no records")
     return records
@@ -270,15 +286,6 @@ def _dl2_partition_files(files: Mapping[str, Path]) -> dict[int, Path]:
     if not parts:
         raise ValueError(f"deeploc2_csv: no manifest given; expected files keys {DL2_KEYS}")
     return parts
-
-
-def _is_exclude_key(key: str) -> bool:
-    return key.startswith(EXCLUDE_PREFIX)
-
-
-def _exclude_files(files: Mapping[str, Path]) -> list[Path]:
-    """The exclusion files among ``files`` (keys starting with 'exclude'), in key order."""
-    return [Path(files[k]) for k in sorted(files) if _is_exclude_key(k)]
 
 
 def _read_partitions(
@@ -305,6 +312,47 @@ def _read_partitions(
     return records, per_file
 
 
+# ---------------------------------------------------------------------------------------------
+# DeepLoc 2.0: splits and the table
+
+
+class Dl2Splits(NamedTuple):
+    """The checked split options of :func:`parse_deeploc2`."""
+
+    test_partition: int
+    valid_partition: int | None
+    valid_fraction: float
+    valid_seed: int
+
+    def method(self) -> str:
+        """How ``valid`` is chosen, in words."""
+        if self.valid_partition is not None:
+            return f"whole partition {self.valid_partition}"
+        return (
+            f"random {self.valid_fraction:g} of each location class of the training partitions "
+            f"(seed {self.valid_seed}; not homology-separated from train)"
+        )
+
+
+def _dl2_splits(
+    test_partition: Any, valid_fraction: Any, valid_seed: Any, valid_partition: Any
+) -> Dl2Splits:
+    """Check the split options (see :func:`parse_deeploc2`)."""
+    test_partition = _int_option(test_partition, "test_partition", 0, N_PARTITIONS - 1)
+    if valid_partition is not None:
+        valid_partition = _int_option(valid_partition, "valid_partition", 0, N_PARTITIONS - 1)
+        if valid_partition == test_partition:
+            raise ValueError(f"valid_partition and test_partition are both {test_partition}")
+    try:
+        fraction = float(valid_fraction)
+    except (TypeError, ValueError):
+        fraction = float("nan")
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"option valid_fraction must be in [0, 1), got {valid_fraction!r}")
+    seed = _int_option(valid_seed, "valid_seed", 0, 2**32 - 1)
+    return Dl2Splits(test_partition, valid_partition, fraction, seed)
+
+
 def _valid_draw(
     accessions: Sequence[str], locations: Sequence[str], fraction: float, seed: int
 ) -> set[str]:
@@ -320,6 +368,42 @@ def _valid_draw(
         if k:
             chosen.update(members[i] for i in rng.choice(len(members), size=k, replace=False))
     return chosen
+
+
+def _valid_accessions(kept: list[Dl2Record], splits: Dl2Splits) -> set[str]:
+    """Accessions of split ``valid``: a whole partition, or the seeded draw."""
+    if splits.valid_partition is not None:
+        return {r.accession for r in kept if r.partition == splits.valid_partition}
+    pool = [r for r in kept if r.partition != splits.test_partition]
+    return _valid_draw(
+        [r.accession for r in pool],
+        [r.locations[0] for r in pool],
+        splits.valid_fraction,
+        splits.valid_seed,
+    )
+
+
+def _dl2_filter(
+    records: list[Dl2Record], partitions: Iterable[int], exclude: Sequence[Path]
+) -> tuple[list[Dl2Record], Counter[str], dict[int, Counter[str]], dict[str, int]]:
+    """(kept single-label records, dropped per reason, counts per partition, exclude files)."""
+    accessions, sequences, exclude_files = _exclusion_index(exclude)
+    dropped: Counter[str] = Counter()
+    kept: list[Dl2Record] = []
+    per_part: dict[int, Counter[str]] = {p: Counter() for p in sorted(partitions)}
+    for r in records:
+        per_part[r.partition]["read"] += 1
+        if len(r.locations) > 1:
+            reason = "multi_label"
+        else:
+            reason = _exclusion_reason(r.accession, r.sequence, accessions, sequences)
+        if reason:
+            dropped[reason] += 1
+            per_part[r.partition]["multi_label" if reason == "multi_label" else "excluded"] += 1
+            continue
+        per_part[r.partition]["kept"] += 1
+        kept.append(r)
+    return kept, dropped, per_part, exclude_files
 
 
 def parse_deeploc2(
@@ -339,55 +423,22 @@ def parse_deeploc2(
     (partition -> {read, multi_label, excluded, kept}), ``test_partition``, ``valid_partition``,
     ``valid_fraction``, ``valid_seed``, ``valid_method``, ``exclude_files`` and ``exclusion``.
     """
-    test_partition = _int_option(test_partition, "test_partition", 0, N_PARTITIONS - 1)
-    if valid_partition is not None:
-        valid_partition = _int_option(valid_partition, "valid_partition", 0, N_PARTITIONS - 1)
-        if valid_partition == test_partition:
-            raise ValueError(f"valid_partition and test_partition are both {test_partition}")
-    try:
-        fraction = float(valid_fraction)
-    except (TypeError, ValueError):
-        fraction = float("nan")
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"option valid_fraction must be in [0, 1), got {valid_fraction!r}")
-    seed = _int_option(valid_seed, "valid_seed", 0, 2**32 - 1)
+    splits = _dl2_splits(test_partition, valid_fraction, valid_seed, valid_partition)
     for part in partition_files:
         _int_option(part, "partition", 0, N_PARTITIONS - 1)
     source = ", ".join(Path(p).name for _, p in sorted(partition_files.items()))
     records, per_file = _read_partitions(partition_files)
-    accessions, sequences, exclude_files = _exclusion_index(exclude)
-
-    dropped: Counter[str] = Counter()
-    kept: list[Dl2Record] = []
-    per_part: dict[int, Counter[str]] = {p: Counter() for p in sorted(partition_files)}
-    for r in records:
-        per_part[r.partition]["read"] += 1
-        if len(r.locations) > 1:
-            reason = "multi_label"
-        else:
-            reason = _exclusion_reason(r.accession, r.sequence, accessions, sequences)
-        if reason:
-            dropped[reason] += 1
-            per_part[r.partition]["multi_label" if reason == "multi_label" else "excluded"] += 1
-            continue
-        per_part[r.partition]["kept"] += 1
-        kept.append(r)
-
-    if valid_partition is None:
-        pool = [r for r in kept if r.partition != test_partition]
-        valid = _valid_draw(
-            [r.accession for r in pool], [r.locations[0] for r in pool], fraction, seed
-        )
-    else:
-        valid = {r.accession for r in kept if r.partition == valid_partition}
+    kept, dropped, per_part, exclude_files = _dl2_filter(records, partition_files, exclude)
+    valid = _valid_accessions(kept, splits)
 
     def split_of(r: Dl2Record) -> str:
-        if r.partition == test_partition:
+        if r.partition == splits.test_partition:
             return "test"
         return "valid" if r.accession in valid else "train"
 
     rows = [_row(r.accession, r.sequence, r.locations[0], r.membrane, split_of(r)) for r in kept]
     keys = ("read", "multi_label", "excluded", "kept")
+    by_partition = splits.valid_partition is not None
     stats: dict[str, Any] = {
         "format": "deeploc2_csv",
         "records_read": len(records),
@@ -397,31 +448,15 @@ def parse_deeploc2(
             for k in ("multi_label", "in_exclude_accession", "in_exclude_sequence")
         },
         "partitions": {str(p): {k: int(c[k]) for k in keys} for p, c in per_part.items()},
-        "test_partition": test_partition,
-        "valid_partition": valid_partition,
-        "valid_fraction": None if valid_partition is not None else fraction,
-        "valid_seed": None if valid_partition is not None else seed,
-        "valid_method": (
-            f"whole partition {valid_partition}"
-            if valid_partition is not None
-            else (
-                f"random {fraction:g} of each location class of the training partitions "
-                f"(seed {seed}; not homology-separated from train)"
-            )
-        ),
+        "test_partition": splits.test_partition,
+        "valid_partition": splits.valid_partition,
+        "valid_fraction": None if by_partition else splits.valid_fraction,
+        "valid_seed": None if by_partition else splits.valid_seed,
+        "valid_method": splits.method(),
         "exclude_files": exclude_files,
         "exclusion": _exclusion_text(exclude_files),
     }
     return _frame(rows, source, stats)
-
-
-def _exclusion_text(exclude_files: Mapping[str, int]) -> str:
-    if not exclude_files:
-        return "none"
-    return (
-        f"proteins also in {', '.join(exclude_files)} (same accession, or identical sequence) "
-        "removed; homologues not removed"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,43 +490,12 @@ def read_deeploc1_records(path: Path) -> list[Dl1Record]:
     """
     path = Path(path)
     records = []
-    for number, rec in enumerate(iter_fasta(_text(path).splitlines(), path.name), start=1):
+    for number, rec in enumerate(iter_fasta(read_text(path).splitlines(), path.name), start=1):
         where = f"{path.name} record {number} ({rec.id})"
         location, membrane, test_flag = parse_deeploc1_header(rec.description, where)
-        seq = _sequence(rec.sequence, where)
+        seq = sequence(rec.sequence, where)
         records.append(Dl1Record(rec.id, seq, location, membrane, test_flag, where))
     return records
-
-
-def _exclusion_index(paths: Iterable[Path]) -> tuple[set[str], set[str], dict[str, int]]:
-    """Accessions (ids) and sequences of the proteins in exclusion files.
-
-    A file whose first non-blank character is ``>`` is read as FASTA (id = first header token,
-    e.g. a DeepLoc 1.0 file); anything else as a DeepLoc 2.0 manifest (all rows, multi-label
-    included). Returns (accessions, upper-cased sequences, {file name: records read}).
-    """
-    accessions: set[str] = set()
-    sequences: set[str] = set()
-    per_file: dict[str, int] = {}
-    for path in map(Path, paths):
-        text = _text(path)
-        if text.lstrip().startswith(">"):
-            recs = [(r.id, r.sequence.upper()) for r in iter_fasta(text.splitlines(), path.name)]
-        else:
-            recs = [(r.accession, r.sequence) for r in read_deeploc2_records(path)]
-        per_file[path.name] = len(recs)
-        accessions.update(a for a, _ in recs)
-        sequences.update(s for _, s in recs)
-    return accessions, sequences, per_file
-
-
-def _exclusion_reason(acc: str, seq: str, accessions: set[str], sequences: set[str]) -> str:
-    """'in_exclude_accession', 'in_exclude_sequence' (sequence-only match) or ''."""
-    if acc in accessions:
-        return "in_exclude_accession"
-    if seq in sequences:
-        return "in_exclude_sequence"
-    return ""
 
 
 def parse_deeploc1(
@@ -505,8 +509,7 @@ def parse_deeploc1(
     location -> count), ``exclude_files`` (file -> records read) and ``exclusion``.
     """
     path = Path(path)
-    if split not in SPLITS:
-        raise ValueError(f"{path.name}: split must be one of {SPLITS}, got {split!r}")
+    check_split(split, path.name)
     records = read_deeploc1_records(path)
     accessions, sequences, exclude_files = _exclusion_index(exclude)
     dropped: Counter[str] = Counter()
@@ -542,42 +545,27 @@ def parse_deeploc1(
 
 
 # ---------------------------------------------------------------------------------------------
-# dispatch
+# loading (options already checked by protrnn.data.registry)
 
 
-def _dl1_main(files: Mapping[str, Path]) -> Path:
-    """The DL1 FASTA among ``files``: key 'data', or the only key besides the exclude* ones."""
-    if "data" in files:
-        return Path(files["data"])
-    others = [k for k in files if not _is_exclude_key(k)]
-    if len(others) != 1:
-        raise ValueError(
-            f"deeploc1_fasta: cannot tell the FASTA file among {sorted(files)}; name it 'data'"
-        )
-    return Path(files[others[0]])
-
-
-def load(fmt: str, files: Mapping[str, Path], options: Mapping[str, Any]) -> pd.DataFrame:
-    """Parse a localization dataset of format ``fmt`` (one of :data:`FORMATS`).
-
-    ``files``: deeploc2_csv ``partition1``..``partition5`` (DL2 partitions 0..4); deeploc1_fasta
-    ``data`` (or any single other key); both optionally ``exclude*`` files (e.g. ``exclude1`` ..
-    ``exclude5``) whose proteins are removed. ``options``: see :data:`OPTIONS` and the module
-    docstring. ``df.attrs["parse_stats"]`` holds the parse statistics, with ``files``
-    (key -> file name) added.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown localization format {fmt!r}; expected one of {FORMATS}")
-    unknown = set(options) - OPTIONS[fmt]
-    if unknown:
-        raise ValueError(
-            f"{fmt}: unknown option(s) {sorted(unknown)}; allowed {sorted(OPTIONS[fmt])}"
-        )
-    opts = {k: v for k, v in options.items() if k != "prefix"}
-    exclude = _exclude_files(files)
-    if fmt == "deeploc2_csv":
-        df = parse_deeploc2(_dl2_partition_files(files), exclude=exclude, **opts)
-    else:
-        df = parse_deeploc1(_dl1_main(files), exclude=exclude, **opts)
+def _with_files(df: pd.DataFrame, files: Mapping[str, Path]) -> pd.DataFrame:
+    """``df`` with ``parse_stats["files"]`` (key -> file name) added."""
     df.attrs["parse_stats"]["files"] = {k: Path(v).name for k, v in sorted(files.items())}
     return df
+
+
+def load_deeploc2(files: Mapping[str, Path], options: Mapping[str, Any]) -> pd.DataFrame:
+    """``files``: ``partition1``..``partition5`` (DL2 partitions 0..4) and optionally
+    ``exclude*``; ``options``: ``test_partition``, ``valid_fraction``, ``valid_seed``,
+    ``valid_partition`` (``prefix`` ignored)."""
+    opts = {k: v for k, v in options.items() if k != "prefix"}
+    partitions = _dl2_partition_files(files)
+    return _with_files(parse_deeploc2(partitions, exclude=_exclude_files(files), **opts), files)
+
+
+def load_deeploc1(files: Mapping[str, Path], options: Mapping[str, Any]) -> pd.DataFrame:
+    """``files``: the FASTA (``data``, or the only key besides ``exclude*``) and optionally
+    ``exclude*``; ``options``: ``split`` (``prefix`` ignored)."""
+    opts = {k: v for k, v in options.items() if k != "prefix"}
+    path = main_file("deeploc1_fasta", files, side=[k for k in files if _is_exclude_key(k)])
+    return _with_files(parse_deeploc1(path, exclude=_exclude_files(files), **opts), files)

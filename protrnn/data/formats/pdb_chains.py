@@ -1,21 +1,15 @@
 """Datasets from experimental structures: PDB chain ids -> mmCIF -> DSSP -> canonical table.
 
-A ``pdb_chains`` dataset lists chains such as ``1ABC_A``. The workflow downloads each entry's
-mmCIF once (:func:`structure_downloads` gives url / mirror_path per PDB id for
-:func:`protrnn.data.download.fetch`; RCSB files change with remediation, so no sha256 is pinned and
-:func:`load_structure_dataset` records the checksum of the file it read), runs DSSP on it
-(:func:`run_dssp`) and turns each chain's residues into one canonical row (:func:`parse_dssp`).
+Format ``pdb_chains``: a dataset lists chains such as ``1ABC_A``. The workflow downloads each
+entry's mmCIF once (:func:`protrnn.data.formats.pdb_ids.structure_downloads` gives url /
+mirror_path per PDB id; chain ids and templates are explained there; RCSB files change with
+remediation, so no sha256 is pinned and :func:`load_structure_dataset` records the checksum of the
+file it read), runs DSSP on it (:func:`run_dssp`) and turns each chain's residues into one
+canonical row (:func:`parse_dssp`).
 
 Conventions:
 
-- Download templates (url, mirror_path): placeholders ``{pdb}`` (= ``{PDB}``, the upper-case
-  PDB id), ``{pdb_lower}`` and ``{mid}`` (middle two characters, lower case); defaults
-  :data:`DEFAULT_URL` (RCSB) and :data:`DEFAULT_MIRROR_PATH` (``pdb/{pdb}.cif``).
-- Chain ids: ``{pdb}{sep}{chain}`` with a 4-character PDB id (a digit and three letters or
-  digits, any case; stored upper-case), a separator ``_``, ``:``, ``.`` or ``-`` and the
-  author chain id (``auth_asym_id``, as in the PDB's own files and the classic DSSP output),
-  1-4 letters or digits, case-sensitive (``1abc:a`` is chain ``a``, not ``A``). Row id:
-  ``{PDB}_{chain}``.
+- Row id: ``{PDB}_{chain}`` (:func:`protrnn.data.formats.pdb_ids.parse_chain_id`).
 - Residues: those DSSP lists for the chain, in order; chain-break lines (``!``) are skipped, so
   unobserved residues are absent. Lower-case letters (bonded cysteines) -> ``C``; anything
   outside the 20 standard letters (non-standard residues) -> ``X``.
@@ -46,23 +40,19 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_ALIASES, ss8_to_ss3
+from protrnn.core.tools import binary_from_env
 from protrnn.data.download import sha256_file
-from protrnn.data.table import SPLITS, _frame, _row
+from protrnn.data.formats.pdb_ids import PDB_ID, parse_chain_id
+from protrnn.data.table import check_split, make_row, make_table
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "https://files.rcsb.org/download/{pdb}.cif"
-DEFAULT_MIRROR_PATH = "pdb/{pdb}.cif"
-PLACEHOLDERS = (
-    "{pdb} or {PDB} (upper-case PDB id), {pdb_lower} (lower-case id) and {mid} (the id's middle "
-    "two characters, lower case, as in the PDB's divided layout)"
-)
 MKDSSP_ENV = "PROTRNN_MKDSSP"
-SEPARATORS = "_:.-"
 #: Theoretical maximum accessible surface area (A^2) per residue, Tien et al. 2013,
 #: PLoS ONE 8(11): e80635, table 1 ("Theoretical").
 MAX_ASA = {
@@ -72,70 +62,12 @@ MAX_ASA = {
     "S": 155.0, "T": 172.0, "W": 285.0, "Y": 263.0, "V": 174.0,
 }  # fmt: skip
 DSSP_TIMEOUT = 600
-_PDB_ID = re.compile(r"[0-9][A-Za-z0-9]{3}")
-_CHAIN_ID = re.compile(r"[A-Za-z0-9]{1,4}")
 _RESIDUE_HEADER = "  #  RESIDUE"
 _STANDARD = frozenset(AMINO_ACIDS)
 
 
 # ---------------------------------------------------------------------------------------------
-# chain ids and downloads
-
-
-def parse_chain_id(text: str) -> tuple[str, str]:
-    """``'1abc_A'`` / ``'1ABC:A'`` -> ``('1ABC', 'A')`` (see the module docstring for the rules)."""
-    if not isinstance(text, str):
-        raise ValueError(f"chain id {text!r} is not a string (quote it in YAML)")
-    s = text.strip()
-    if len(s) < 6 or s[4] not in SEPARATORS:
-        raise ValueError(
-            f"chain id {text!r}: expected a 4-character PDB id, a separator "
-            f"({' '.join(SEPARATORS)}) and a chain id, e.g. 1ABC_A or 1abc:A"
-        )
-    pdb, chain = s[:4], s[5:]
-    if not _PDB_ID.fullmatch(pdb):
-        raise ValueError(
-            f"chain id {text!r}: {pdb!r} is not a PDB id (a digit, then three letters or digits)"
-        )
-    if not _CHAIN_ID.fullmatch(chain):
-        raise ValueError(f"chain id {text!r}: chain {chain!r} must be 1-4 letters or digits")
-    return pdb.upper(), chain
-
-
-def _fill(template: str, pdb: str, what: str) -> str:
-    """``template`` with the placeholders of :data:`PLACEHOLDERS` filled in for ``pdb``."""
-    if not any(f"{{{key}}}" in template for key in ("pdb", "PDB", "pdb_lower")):
-        raise ValueError(f"{what} template {template!r} must contain {{pdb}} or {{pdb_lower}}")
-    try:
-        return template.format(PDB=pdb, pdb=pdb, pdb_lower=pdb.lower(), mid=pdb[1:3].lower())
-    except (KeyError, IndexError, ValueError) as err:
-        raise ValueError(
-            f"{what} template {template!r}: {err!r}; placeholders are {PLACEHOLDERS}"
-        ) from None
-
-
-def structure_downloads(
-    chain_ids: list[str],
-    url_template: str = DEFAULT_URL,
-    mirror_template: str = DEFAULT_MIRROR_PATH,
-) -> dict[str, dict]:
-    """PDB id -> ``{"url", "mirror_path", "sha256": None}`` for every entry of ``chain_ids``.
-
-    Entries appear once, in order of first mention. Templates take the placeholders of
-    :data:`PLACEHOLDERS`: ``{pdb}`` (= ``{PDB}``, upper case), ``{pdb_lower}``, ``{mid}``.
-    """
-    if not chain_ids or isinstance(chain_ids, str):
-        raise ValueError("chain_ids must be a non-empty list of PDB chain ids")
-    out: dict[str, dict] = {}
-    for text in chain_ids:
-        pdb, _ = parse_chain_id(text)
-        if pdb not in out:
-            out[pdb] = {
-                "url": _fill(url_template, pdb, "url"),
-                "mirror_path": _fill(mirror_template, pdb, "mirror_path"),
-                "sha256": None,
-            }
-    return out
+# files
 
 
 def cif_files_by_pdb(files: Mapping[str, str | os.PathLike[str]]) -> dict[str, Path]:
@@ -143,7 +75,7 @@ def cif_files_by_pdb(files: Mapping[str, str | os.PathLike[str]]) -> dict[str, P
     out: dict[str, Path] = {}
     for key, path in files.items():
         pdb = key[4:] if key.lower().startswith("cif_") else key
-        if not _PDB_ID.fullmatch(pdb):
+        if not PDB_ID.fullmatch(pdb):
             raise ValueError(
                 f"pdb_chains: files key {key!r} is not a PDB id (expected e.g. 1ABC or cif_1ABC)"
             )
@@ -159,20 +91,13 @@ def cif_files_by_pdb(files: Mapping[str, str | os.PathLike[str]]) -> dict[str, P
 
 def find_mkdssp() -> str:
     """Path of the DSSP binary: ``$PROTRNN_MKDSSP``, else ``mkdssp``, else ``dssp`` on PATH."""
-    env = os.environ.get(MKDSSP_ENV)
-    if env:
-        found = shutil.which(env)
-        if found is None:
-            raise FileNotFoundError(f"${MKDSSP_ENV}={env!r} is not an executable program")
-        return found
-    for name in ("mkdssp", "dssp"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise FileNotFoundError(
-        "DSSP (mkdssp) not found: install it (Debian/Ubuntu: apt-get install dssp; conda: the "
-        f"envs/dssp.yaml environment, conda-forge package dssp) or set ${MKDSSP_ENV}"
-    )
+    found = binary_from_env(MKDSSP_ENV) or shutil.which("mkdssp") or shutil.which("dssp")
+    if found is None:
+        raise FileNotFoundError(
+            "DSSP (mkdssp) not found: install it (Debian/Ubuntu: apt-get install dssp; conda: "
+            f"the envs/dssp.yaml environment, conda-forge package dssp) or set ${MKDSSP_ENV}"
+        )
+    return found
 
 
 @functools.lru_cache(maxsize=16)
@@ -412,6 +337,40 @@ def _check_chain_fits(chain: str, entry_chains: list[str] | None, long_ids: bool
 # the dataset
 
 
+def _wanted_chains(chain_ids: list[str], source: str) -> tuple[dict[str, list[str]], list[str]]:
+    """({PDB id: its chains}, row ids in the order of ``chain_ids``); raise on repeats."""
+    if not chain_ids or isinstance(chain_ids, str):
+        raise ValueError(f"{source}: chain_ids must be a non-empty list of PDB chain ids")
+    wanted: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
+    for text in chain_ids:
+        pdb, chain = parse_chain_id(text)
+        rid = f"{pdb}_{chain}"
+        if rid in spelled:
+            raise ValueError(f"{source}: {text!r} and {spelled[rid]!r} are the same chain {rid}")
+        spelled[rid] = text
+        wanted.setdefault(pdb, []).append(chain)
+    return wanted, list(spelled)
+
+
+def _entry_chains(
+    pdb: str, chains: list[str], path: Path, binary: str, work: Path, source: str
+) -> dict[str, dict[str, str]]:
+    """Row id -> :func:`parse_dssp` fields for ``chains`` of one entry's mmCIF ``path``."""
+    text = run_dssp(path, binary, work)
+    header = next(ln for ln in text.splitlines() if ln.startswith(_RESIDUE_HEADER))
+    entry_chains = cif_chain_ids(path)
+    parsed = {}
+    for chain in chains:
+        where = f"{source}: {pdb}_{chain} ({path.name})"
+        _check_chain_fits(chain, entry_chains, _has_long_ids(header), where)
+        try:
+            parsed[f"{pdb}_{chain}"] = parse_dssp(text, chain)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+    return parsed
+
+
 def load_structure_dataset(
     chain_ids: list[str],
     cif_files: Mapping[str, Path],
@@ -425,19 +384,8 @@ def load_structure_dataset(
     ``entries`` and ``structure_sha256`` (PDB id -> sha256 of the file read).
     """
     source = "pdb_chains"
-    if split not in SPLITS:
-        raise ValueError(f"{source}: split must be one of {SPLITS}, got {split!r}")
-    if not chain_ids or isinstance(chain_ids, str):
-        raise ValueError(f"{source}: chain_ids must be a non-empty list of PDB chain ids")
-    wanted: dict[str, list[str]] = {}
-    spelled: dict[str, str] = {}
-    for text in chain_ids:
-        pdb, chain = parse_chain_id(text)
-        rid = f"{pdb}_{chain}"
-        if rid in spelled:
-            raise ValueError(f"{source}: {text!r} and {spelled[rid]!r} are the same chain {rid}")
-        spelled[rid] = text
-        wanted.setdefault(pdb, []).append(chain)
+    check_split(split, source)
+    wanted, row_ids = _wanted_chains(chain_ids, source)
     files = {k.upper(): Path(v) for k, v in cif_files.items()}
     missing = [pdb for pdb in wanted if pdb not in files]
     if missing:
@@ -445,28 +393,26 @@ def load_structure_dataset(
     binary = binary or find_mkdssp()
     version = mkdssp_version(binary)
     parsed: dict[str, dict[str, str]] = {}
-    checksums: dict[str, str] = {}
+    checksums = {pdb: sha256_file(files[pdb]) for pdb in wanted}
     with tempfile.TemporaryDirectory(prefix="protrnn-dssp-") as work:
         for pdb, chains in wanted.items():
-            path = files[pdb]
-            checksums[pdb] = sha256_file(path)
-            text = run_dssp(path, binary, Path(work))
-            header = next(ln for ln in text.splitlines() if ln.startswith(_RESIDUE_HEADER))
-            entry_chains = cif_chain_ids(path)
-            for chain in chains:
-                where = f"{source}: {pdb}_{chain} ({path.name})"
-                _check_chain_fits(chain, entry_chains, _has_long_ids(header), where)
-                try:
-                    parsed[f"{pdb}_{chain}"] = parse_dssp(text, chain)
-                except ValueError as err:
-                    raise ValueError(f"{where}: {err}") from None
+            parsed.update(_entry_chains(pdb, chains, files[pdb], binary, Path(work), source))
     rows = []
-    for rid in spelled:  # the order of chain_ids
+    for rid in row_ids:
         res = parsed[rid]
-        row = _row(rid, res["sequence"], res["ss8"], res["ss3"], res["eval_mask"], "", split)
-        row["rsa"] = res["rsa"]
-        rows.append(row)
-    df = _frame(rows, source)
+        rows.append(
+            make_row(
+                rid,
+                res["sequence"],
+                res["ss8"],
+                res["ss3"],
+                res["eval_mask"],
+                "",
+                split,
+                rsa=res["rsa"],
+            )
+        )
+    df = make_table(rows, source)
     df.attrs["parse_stats"] = {
         "dssp_binary": binary,
         "dssp_version": version,
@@ -477,3 +423,13 @@ def load_structure_dataset(
         "%s: %d chains of %d entries, DSSP %s (%s)", source, len(df), len(wanted), version, binary
     )
     return df
+
+
+def load(files: Mapping[str, Path], options: Mapping[str, Any]) -> pd.DataFrame:
+    """``files``: one mmCIF per entry (:func:`cif_files_by_pdb`); ``options``: ``chains`` (list of
+    PDB chain ids) and ``split``."""
+    chains = options.get("chains")
+    if not chains or isinstance(chains, str):
+        raise ValueError("pdb_chains: option 'chains' must be a non-empty list of chain ids")
+    split = options.get("split", "test")
+    return load_structure_dataset(list(chains), cif_files_by_pdb(files), split)

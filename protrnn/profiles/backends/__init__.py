@@ -1,31 +1,36 @@
 """One interface over the profile backends: build a database, search profiles.
 
 Every backend returns the same thing: per query an L x 20 float32 PSSM in BLAST column order
-(half-bit log-odds), BLOSUM62 rows without hits, self-hits removed, plus a stats dict. Backends:
+(half-bit log-odds), BLOSUM62 rows without hits, self-hits removed, plus a stats dict
+(:mod:`protrnn.profiles.search`). Backends, each a module standing alone:
 
 - ``mmseqs2`` (default): :mod:`protrnn.profiles.backends.mmseqs2`, iterative MMseqs2 search.
 - ``psiblast``: :mod:`protrnn.profiles.backends.psiblast`, NCBI BLAST+ as in PSIPRED.
 - ``jackhmmer``: :mod:`protrnn.profiles.backends.jackhmmer`, HMMER through pyhmmer (installs from
-  PyPI).
+  PyPI; imported only when a search runs).
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-BACKENDS = ("mmseqs2", "psiblast", "jackhmmer")
+from protrnn.profiles.backends import jackhmmer, mmseqs2, psiblast
 
 
 class Backend(Protocol):
     """What a backend module provides."""
 
+    TOOL: str
     DEFAULT_PARAMS: dict
+    #: The files of a finished database folder.
+    DATABASE_FILES: tuple[str, ...]
 
     def check_params(self, params: dict) -> dict: ...
+
+    def tool_version(self) -> str: ...
 
     def build_database(self, fasta_paths: list[Path], out_dir: Path, threads: int) -> dict: ...
 
@@ -34,40 +39,12 @@ class Backend(Protocol):
     ) -> tuple[dict[str, np.ndarray], dict]: ...
 
 
-class _MMseqs2:
-    """Adapter: the MMseqs2 functions take a database prefix and the binary."""
-
-    def __init__(self) -> None:
-        from protrnn.profiles.backends import mmseqs2
-
-        self._module = mmseqs2
-        self.DEFAULT_PARAMS = dict(mmseqs2.DEFAULT_PARAMS)
-
-    def check_params(self, params: dict) -> dict:
-        return self._module._check_params(dict(params))
-
-    def build_database(self, fasta_paths: list[Path], out_dir: Path, threads: int) -> dict:
-        from protrnn.profiles.database import build_database, find_mmseqs
-
-        return build_database(fasta_paths, Path(out_dir) / "db", threads, find_mmseqs())
-
-    def search_profiles(
-        self, queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
-    ) -> tuple[dict[str, np.ndarray], dict]:
-        from protrnn.profiles.database import find_mmseqs, mmseqs_version
-
-        mmseqs = find_mmseqs()
-        profiles, stats = self._module.search_profiles(
-            queries, Path(db_dir) / "db", params, threads, workdir, mmseqs
-        )
-        stats.update(tool="mmseqs2", version=mmseqs_version(mmseqs))
-        return profiles, stats
+_MODULES = {"mmseqs2": mmseqs2, "psiblast": psiblast, "jackhmmer": jackhmmer}
+BACKENDS = tuple(_MODULES)
 
 
 def get_backend(name: str) -> Backend:
     """The backend called ``name`` (one of :data:`BACKENDS`)."""
-    if name not in BACKENDS:
+    if name not in _MODULES:
         raise ValueError(f"unknown profile backend {name!r}; choose one of {BACKENDS}")
-    if name == "mmseqs2":
-        return _MMseqs2()
-    return importlib.import_module(f"protrnn.profiles.backends.{name}")  # type: ignore[return-value]
+    return _MODULES[name]  # type: ignore[return-value]

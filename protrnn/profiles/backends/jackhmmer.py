@@ -5,9 +5,9 @@ For machines without BLAST, MMseqs2 or root: ``pip install pyhmmer`` is all it n
 Database (:func:`build_database`): the sources concatenated into ``{out_dir}/db.fasta``, every
 sequence normalised (:func:`protrnn.core.alphabet.normalize_sequence`: upper case, U->C, O->K, other
 letters -> X) and named ``{sequence_hash}.{key}`` (key = 0..N-1 in input order), plus
-``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the raw sequence) and ``db.json``. The hashes are
-those of :func:`protrnn.profiles.database.build_database`, so every backend agrees on what an
-identical copy is. The FASTA is digitised once per :func:`search_profiles` call.
+``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the raw sequence) and ``db.json``
+(:mod:`protrnn.profiles.database`, so every backend agrees on what an identical copy is).
+The FASTA is digitised once per :func:`search_profiles` call.
 
 Search: per query ``pyhmmer.hmmer.jackhmmer`` with HMMER's jackhmmer settings (first round: the
 query as a single-sequence HMM with BLOSUM62, gap open 0.02 / extend 0.4; ``hand`` architecture,
@@ -35,25 +35,20 @@ gets exactly :func:`protrnn.profiles.blosum.blosum_profile`.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
-from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_residue, normalize_sequence
-from protrnn.core.alphabet import sequence_hash as _sequence_hash
+from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_path, atomic_write_text
-from protrnn.profiles.blosum import blosum_profile
-from protrnn.profiles.database import _concatenate_fasta, file_sha256, read_db_hashes
+from protrnn.profiles import database, search
 
 TOOL = "jackhmmer"
+#: The files of a finished database folder (``db.json`` is written last).
+DATABASE_FILES = (database.DB_INFO, f"{database.DB_NAME}.fasta", database.DB_HASHES)
 #: HMMER's amino-acid order (Easel's alphabet, the first 20 symbols).
 HMMER_ORDER = "ACDEFGHIKLMNPQRSTVWY"
 #: Column permutation: pssm_blast = pssm_hmmer[:, HMMER_TO_BLAST].
@@ -73,12 +68,7 @@ DEFAULT_PARAMS: dict = {
 
 def check_params(params: dict) -> dict:
     """Merge ``params`` over :data:`DEFAULT_PARAMS`; reject unknown keys and bad values."""
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ValueError(
-            f"unknown jackhmmer profile parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}"
-        )
-    merged = {**DEFAULT_PARAMS, **params}
+    merged = search.merge_params(TOOL, params, DEFAULT_PARAMS)
     n = merged["num_iterations"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"num_iterations must be an integer >= 1, got {n!r}")
@@ -90,94 +80,7 @@ def check_params(params: dict) -> dict:
     return merged
 
 
-# --- database: normalised FASTA with own names + hashes (shared with the psiblast backend) -----
-
-# str.translate table equal to normalize_residue on ASCII (anything else -> X)
-_NORMALIZE_TABLE = {c: normalize_residue(chr(c)) for c in range(128)}
-
-
-def normalize_fast(sequence: str) -> str:
-    """:func:`protrnn.core.alphabet.normalize_sequence` via ``str.translate`` (fast on 74M
-    residues)."""
-    if not sequence.isascii():
-        return normalize_sequence(sequence)
-    return sequence.translate(_NORMALIZE_TABLE)
-
-
-def _iter_fasta_sequences(path: Path) -> Iterator[str]:
-    """Sequences of a FASTA file, leniently (headers ignored, whitespace and one final '*' removed,
-    empty records skipped), as ``mmseqs createdb`` reads them."""
-
-    def finish(chunks: list[str]) -> str:
-        seq = "".join("".join(chunks).split())
-        return seq[:-1] if seq.endswith("*") else seq
-
-    chunks: list[str] = []
-    started = False
-    with open(path) as fh:
-        for line in fh:
-            if line.startswith(">"):
-                if started and (seq := finish(chunks)):
-                    yield seq
-                chunks, started = [], True
-            else:
-                chunks.append(line)
-    if started and (seq := finish(chunks)):
-        yield seq
-
-
-def write_fasta_database(
-    fasta_paths: list[Path],
-    fasta_out: Path,
-    hashes_out: Path,
-    header: Callable[[int, str], str],
-    work_dir: Path,
-) -> dict:
-    """Concatenate ``fasta_paths`` (gzip or plain), write every sequence normalised to
-    ``fasta_out`` under the name ``header(key, sequence_hash)`` and ``key<TAB>hash`` lines to
-    ``hashes_out``; return the database description without ``tool`` and ``version``.
-
-    Keys are 0..N-1 in input order; the hash is :func:`protrnn.core.alphabet.sequence_hash` of the
-    raw
-    sequence (the self-hit key of every backend). The checksum is computed as in
-    :func:`protrnn.profiles.database.build_database`.
-    """
-    fasta_paths = [Path(p) for p in fasta_paths]
-    if not fasta_paths:
-        raise ValueError("build_database: no FASTA files given")
-    for path in fasta_paths:
-        if not path.is_file():
-            raise FileNotFoundError(f"database FASTA {path} does not exist")
-    file_sums = [file_sha256(p) for p in fasta_paths]
-    checksum = hashlib.sha256("".join(file_sums).encode()).hexdigest()
-    n_seqs = n_residues = max_len = 0
-    fd, concat_name = tempfile.mkstemp(prefix=".concat_", suffix=".fasta", dir=work_dir)
-    os.close(fd)
-    concatenated = Path(concat_name)
-    try:
-        _concatenate_fasta(fasta_paths, concatenated)
-        with open(fasta_out, "w") as fa, open(hashes_out, "w") as hs:
-            for key, seq in enumerate(_iter_fasta_sequences(concatenated)):
-                digest = _sequence_hash(seq)
-                fa.write(f">{header(key, digest)}\n{normalize_fast(seq)}\n")
-                hs.write(f"{key}\t{digest}\n")
-                n_seqs += 1
-                n_residues += len(seq)
-                max_len = max(max_len, len(seq))
-    finally:
-        concatenated.unlink(missing_ok=True)
-    if n_seqs == 0:
-        raise ValueError(f"no sequences in {', '.join(map(str, fasta_paths))}")
-    return {
-        "checksum": checksum,
-        "checksum_method": "sha256 of the concatenated sha256 hex digests of the sources, in order",
-        "n_sequences": n_seqs,
-        "n_residues": n_residues,
-        "max_length": max_len,
-        "sources": [
-            {"path": str(p), "sha256": s} for p, s in zip(fasta_paths, file_sums, strict=True)
-        ],
-    }
+# --- database ---------------------------------------------------------------------------------
 
 
 def pyhmmer_version() -> str:
@@ -189,18 +92,24 @@ def pyhmmer_version() -> str:
     return f"pyhmmer {pyhmmer.__version__}"
 
 
+def tool_version() -> str:
+    """:func:`pyhmmer_version` (the common backend interface)."""
+    return pyhmmer_version()
+
+
 def build_database(fasta_paths: list[Path], out_dir: Path, threads: int) -> dict:
     """Write ``out_dir/db.fasta`` (normalised, named ``{hash}.{key}``), ``db.hashes.tsv`` and, last,
     ``db.json``; return the description. ``threads`` is unused (nothing to index)."""
     del threads
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_dir / "db.fasta") as fasta, atomic_path(out_dir / "db.hashes.tsv") as hs:
-        info = write_fasta_database(
+    hashes = out_dir / database.DB_HASHES
+    with atomic_path(out_dir / DATABASE_FILES[1]) as fasta, atomic_path(hashes) as hs:
+        sources, counts = database.write_fasta_database(
             fasta_paths, fasta, hs, lambda key, digest: f"{digest}.{key}", out_dir
         )
-    info = {"tool": TOOL, "version": pyhmmer_version(), **info}
-    atomic_write_text(out_dir / "db.json", json.dumps(info, indent=2) + "\n")
+    info = database.describe_database(TOOL, pyhmmer_version(), sources, counts)
+    atomic_write_text(out_dir / database.DB_INFO, json.dumps(info, indent=2) + "\n")
     return info
 
 
@@ -267,7 +176,7 @@ class _Searcher:
     def search(self, ident: str, sequence: str) -> tuple[np.ndarray | None, list[int], int, int]:
         """(PSSM or None without hits, new included sequences per round, sequences included in the
         last round, identical copies excluded)."""
-        own = self.positions.get(_sequence_hash(sequence), [])
+        own = self.positions.get(sequence_hash(sequence), [])
         query = self.easel.TextSequence(name=ident.encode(), sequence=normalize_sequence(sequence))
         query = query.digitize(self.alphabet)
         (rounds,) = self.hmmer.jackhmmer(
@@ -300,6 +209,27 @@ class _Searcher:
         return hmm_to_pssm(hmm, background), per_round, n_hits, len(own)
 
 
+def _search_all(todo: dict[int, str], fasta: Path, p: dict, threads: int) -> search.Outcome:
+    """jackhmmer of every query, ``threads`` at a time."""
+    searcher = _Searcher(fasta, p)
+    outcome = search.Outcome()
+    rounds: dict[int, list[int]] = {}
+
+    def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[int], int, int]]:
+        return i, searcher.search(f"q{i}", todo[i])
+
+    for i, (pssm, per_round, n_hits, n_own) in search.map_threads(run, todo, threads):
+        rounds[i], outcome.hits[i] = per_round, n_hits
+        outcome.n_self_in_db += n_own > 0
+        if pssm is not None:
+            outcome.pssms[i] = pssm
+    n_rounds = max((len(r) for r in rounds.values()), default=0)
+    outcome.per_iteration = [
+        sum(r[k] for r in rounds.values() if k < len(r)) for k in range(n_rounds)
+    ]
+    return outcome
+
+
 def search_profiles(
     queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
 ) -> tuple[dict[str, np.ndarray], dict]:
@@ -313,51 +243,10 @@ def search_profiles(
     t0 = time.perf_counter()
     p = check_params(dict(params))
     db_dir = Path(db_dir)
-    fasta = db_dir / "db.fasta"
-    if not (db_dir / "db.json").is_file() or not fasta.is_file():
-        raise FileNotFoundError(f"jackhmmer database {db_dir} not found (db.json, db.fasta)")
-    read_db_hashes(db_dir / "db")  # fails early when the hashes file is missing or broken
-    names = list(queries)
-    searchable = {i: queries[name] for i, name in enumerate(names) if queries[name]}
-    pssms: dict[int, np.ndarray] = {}
-    rounds: dict[int, list[int]] = {}
-    n_self_in_db = 0
-    hits: dict[int, int] = {}
-    if searchable:
-        searcher = _Searcher(fasta, p)
-
-        def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[int], int, int]]:
-            return i, searcher.search(f"q{i}", searchable[i])
-
-        workers = max(1, min(int(threads), len(searchable)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for i, (pssm, per_round, n_hits, n_own) in pool.map(run, searchable):
-                rounds[i], hits[i] = per_round, n_hits
-                n_self_in_db += n_own > 0
-                if pssm is not None:
-                    pssms[i] = pssm
-    profiles = {}
-    for i, name in enumerate(names):
-        profiles[name] = pssms[i] if i in pssms else blosum_profile(queries[name])
-        if profiles[name].shape != (len(queries[name]), N_AA):
-            raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
-    n_rounds = max((len(r) for r in rounds.values()), default=0)
-    per_iteration = [sum(r[k] for r in rounds.values() if k < len(r)) for k in range(n_rounds)]
-    counts = list(hits.values())
-    stats = {
-        "n_queries": len(names),
-        "n_no_hits": len(names) - len(pssms),
-        "n_empty": len(names) - len(searchable),
-        "n_self_in_db": n_self_in_db,
-        "mean_hits_per_query": round(float(np.mean(counts)), 2) if counts else 0.0,
-        "median_hits_per_query": float(np.median(counts)) if counts else 0.0,
-        "hits_per_iteration": per_iteration,
-        "seconds": round(time.perf_counter() - t0, 2),
-        "params": p,
-        "unit": "half-bit log-odds",
-        "column_order": AMINO_ACIDS,
-        "tool": TOOL,
-        "version": pyhmmer_version(),
-        "threads": int(threads),
-    }
-    return profiles, stats
+    database.require_database_files(db_dir, DATABASE_FILES, TOOL)
+    database.read_db_hashes(db_dir / database.DB_NAME)  # fails early when the file is broken
+    todo = search.searchable(queries)
+    fasta = db_dir / DATABASE_FILES[1]
+    outcome = _search_all(todo, fasta, p, threads) if todo else search.Outcome()
+    version = pyhmmer_version()
+    return search.finish(queries, outcome, t0, p, tool=TOOL, version=version, threads=int(threads))

@@ -1,12 +1,17 @@
-"""Iterative MMseqs2 profile search (PSI-BLAST-like) with self-hits removed in every iteration.
+"""MMseqs2 backend: the indexed MMseqs2 sequence DB, and an iterative profile search (PSI-BLAST
+like) with self-hits removed in every iteration.
 
-MMseqs2's ``search --num-iterations`` cannot drop hits between iterations, so the loop of its own
-iterative workflow (``blastpgp.sh``: prefilter -> subtract known hits -> align -> merge ->
-result2profile -> next iteration with the profile as query) runs here, and after every
-prefilter the DB sequences identical to the query (by :func:`protrnn.core.alphabet.sequence_hash`)
-are
-removed before anything is aligned. Features therefore do not depend on whether the DB holds
-the query. (E-values still scale with the DB's size, as in any search.)
+Database (:func:`build_database`, :func:`build_mmseqs_db`): ``createdb --shuffle 0`` of the
+sources at ``{out_dir}/db`` (keys 0..N-1 in input order), its k-mer index, ``db.hashes.tsv`` and,
+written last, ``db.json`` (:mod:`protrnn.profiles.database`).
+
+Search: MMseqs2's ``search --num-iterations`` cannot drop hits between iterations, so the loop
+of its own iterative workflow (``blastpgp.sh``: prefilter -> subtract known hits -> align ->
+merge -> result2profile -> next iteration with the profile as query) runs here, and after every
+prefilter the DB sequences identical to the query (by
+:func:`protrnn.core.alphabet.sequence_hash`) are removed before anything is aligned. Features
+therefore do not depend on whether the DB holds the query. (E-values still scale with the DB's
+size, as in any search.)
 
 Output: per query an L x 20 float32 PSSM, ``mmseqs profile2pssm`` scores (integers, half-bit
 log-odds 2*log2(p/p_bg), the unit of NCBI BLOSUM62), converted from MMseqs2's column order
@@ -17,23 +22,26 @@ hits after the last iteration gets exactly :func:`protrnn.profiles.blosum.blosum
 from __future__ import annotations
 
 import io
+import json
+import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
-from protrnn.profiles.blosum import blosum_profile
-from protrnn.profiles.database import (
-    read_db_hashes,
-    read_entries,
-    read_index,
-    run_mmseqs,
-    write_entries,
-)
+from protrnn.core.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
+from protrnn.core.fileio import atomic_path, atomic_write_text
+from protrnn.core.tools import find_mmseqs, mmseqs_version, run_mmseqs
+from protrnn.profiles import database, search
+
+TOOL = "mmseqs2"
+#: The files of a finished database folder (``db.json`` is written last).
+DATABASE_FILES = (database.DB_INFO, f"{database.DB_NAME}.dbtype", database.DB_HASHES)
+_DBTYPE_AMINO_ACIDS = "1"
 
 #: MMseqs2's profile column order (its amino-acid alphabet, alphabetical by one-letter code).
 MMSEQS_ORDER = "ACDEFGHIKLMNPQRSTVWY"
@@ -52,14 +60,9 @@ DEFAULT_PARAMS: dict = {
 }
 
 
-def _check_params(params: dict) -> dict:
+def check_params(params: dict) -> dict:
     """Merge ``params`` over the defaults; reject unknown keys and bad values."""
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ValueError(
-            f"unknown mmseqs2 profile parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}"
-        )
-    merged = {**DEFAULT_PARAMS, **params}
+    merged = search.merge_params(TOOL, params, DEFAULT_PARAMS)
     if int(merged["num_iterations"]) < 1:
         raise ValueError(f"num_iterations must be >= 1, got {merged['num_iterations']}")
     if int(merged["max_seqs"]) < 1:
@@ -67,6 +70,133 @@ def _check_params(params: dict) -> dict:
     if float(merged["evalue"]) <= 0:
         raise ValueError(f"evalue must be > 0, got {merged['evalue']}")
     return merged
+
+
+def tool_version() -> str:
+    """The MMseqs2 version of :func:`protrnn.core.tools.find_mmseqs`' binary."""
+    return mmseqs_version(find_mmseqs())
+
+
+# --- MMseqs2 DB files: data (entries each ending in NUL), index (key, offset, length) -----------
+
+
+def read_index(prefix: Path) -> list[tuple[int, int, int]]:
+    """(key, offset, length) rows of ``{prefix}.index``."""
+    index_path = Path(f"{prefix}.index")
+    rows = []
+    with open(index_path) as fh:
+        for n, line in enumerate(fh, 1):
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise ValueError(f"{index_path}:{n}: expected key, offset, length")
+            rows.append((int(parts[0]), int(parts[1]), int(parts[2])))
+    return rows
+
+
+def read_entries(prefix: Path) -> dict[int, bytes]:
+    """All entries of an MMseqs2 DB as key -> bytes (trailing NUL removed)."""
+    data = Path(prefix).read_bytes()
+    entries = {}
+    for key, offset, length in read_index(prefix):
+        if offset + length > len(data):
+            raise ValueError(f"{prefix}: entry {key} lies beyond the end of the data file")
+        entries[key] = data[offset : offset + length].rstrip(b"\0")
+    return entries
+
+
+def write_entries(prefix: Path, entries: dict[int, bytes], dbtype_from: Path) -> None:
+    """Write an MMseqs2 DB (data, sorted index, dbtype copied from ``dbtype_from``)."""
+    offset = 0
+    index_lines = []
+    with open(prefix, "wb") as fh:
+        for key in sorted(entries):
+            blob = entries[key] + b"\0"
+            fh.write(blob)
+            index_lines.append(f"{key}\t{offset}\t{len(blob)}\n")
+            offset += len(blob)
+    Path(f"{prefix}.index").write_text("".join(index_lines))
+    shutil.copyfile(f"{dbtype_from}.dbtype", f"{prefix}.dbtype")
+
+
+def iter_sequences(prefix: Path) -> Iterable[tuple[int, str]]:
+    """(key, sequence) of an MMseqs2 sequence DB (entries are ``sequence\\n\\0``)."""
+    for key, entry in read_entries(prefix).items():
+        yield key, entry.rstrip(b"\n").decode("ascii")
+
+
+# --- building the search database ------------------------------------------------------------
+
+
+def _write_hashes(db: Path, out: Path) -> database.SequenceCounts:
+    """Write key<TAB>sequence_hash for every DB sequence; return the counts."""
+    counts = database.SequenceCounts()
+    with open(out, "w") as fh:
+        for key, seq in iter_sequences(db):
+            fh.write(f"{key}\t{sequence_hash(seq)}\n")
+            counts.add(seq)
+    return counts
+
+
+def _stage_database(
+    sources: database.Sources,
+    tmp_dir: Path,
+    name: str,
+    threads: int,
+    mmseqs: str,
+    create_index: bool,
+) -> database.SequenceCounts:
+    """createdb (+ createindex) of the sources as ``tmp_dir/name``, and its hashes file."""
+    staged, log, fasta = tmp_dir / name, tmp_dir / "mmseqs.log", tmp_dir / "input.fasta"
+    database.concatenate_fasta(sources.paths, fasta)
+    createdb = ["createdb", fasta, staged, "--shuffle", "0", "--dbtype", _DBTYPE_AMINO_ACIDS]
+    run_mmseqs(mmseqs, [*createdb, "-v", "2"], log)
+    fasta.unlink()
+    if create_index:
+        index_tmp = tmp_dir / "index_tmp"
+        run_mmseqs(mmseqs, ["createindex", staged, index_tmp, "--threads", threads, "-v", "2"], log)
+        shutil.rmtree(index_tmp, ignore_errors=True)
+    counts = _write_hashes(staged, tmp_dir / "hashes.tsv")
+    counts.require_some(sources)
+    return counts
+
+
+def build_mmseqs_db(
+    fasta_paths: list[Path],
+    out_prefix: Path,
+    threads: int,
+    mmseqs: str,
+    create_index: bool = True,
+) -> dict:
+    """Build the MMseqs2 search DB of ``fasta_paths`` at ``out_prefix``; return its description.
+
+    Writes, next to ``out_prefix``: the MMseqs2 sequence DB (``{prefix}``, ``.index``,
+    ``.dbtype``, ``_h*``, ``.lookup``, ...), keys 0..N-1 in input order (``--shuffle 0``);
+    ``{prefix}.idx*``, the precomputed k-mer index (``createindex``; on the full seqdb, 74M
+    residues, ~1.5 GB on disk, but it saves ~14 s of index building per prefilter call);
+    ``{prefix}.hashes.tsv``; and, last (it marks completion), ``{prefix}.json``.
+    """
+    sources = database.read_sources(fasta_paths)
+    out_prefix = Path(out_prefix)
+    out_prefix.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".build_", dir=out_prefix.parent) as tmp:
+        tmp_dir = Path(tmp)
+        counts = _stage_database(sources, tmp_dir, out_prefix.name, threads, mmseqs, create_index)
+        for produced in sorted(tmp_dir.glob(out_prefix.name + "*")):
+            os.replace(produced, out_prefix.parent / produced.name)
+        with atomic_path(f"{out_prefix}.hashes.tsv") as target:
+            shutil.move(tmp_dir / "hashes.tsv", target)
+    version = mmseqs_version(mmseqs)
+    info = database.describe_database(TOOL, version, sources, counts, indexed=create_index)
+    atomic_write_text(f"{out_prefix}.json", json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def build_database(fasta_paths: list[Path], out_dir: Path, threads: int) -> dict:
+    """The common backend interface: :func:`build_mmseqs_db` at ``out_dir/db``, indexed."""
+    return build_mmseqs_db(fasta_paths, Path(out_dir) / database.DB_NAME, threads, find_mmseqs())
+
+
+# --- search ---------------------------------------------------------------------------------
 
 
 def _target_lines(entry: bytes) -> list[tuple[int, bytes]]:
@@ -247,28 +377,36 @@ def _final_profiles(
 
 
 def _run_search(
-    searchable: dict[int, str], db_prefix: Path, p: dict, threads: int, workdir: Path, mmseqs: str
-) -> tuple[dict[int, bytes], list[dict], dict[int, np.ndarray], int]:
+    todo: dict[int, str], db_prefix: Path, p: dict, threads: int, workdir: Path, mmseqs: str
+) -> tuple[search.Outcome, list[dict]]:
     """createdb + rounds + final profiles in a fresh temporary directory under ``workdir``."""
-    db_hashes = read_db_hashes(db_prefix)
-    self_keys = {i: set(db_hashes.get(sequence_hash(s), ())) for i, s in searchable.items()}
+    db_hashes = database.read_db_hashes(db_prefix)
+    self_keys = {i: set(db_hashes.get(sequence_hash(s), ())) for i, s in todo.items()}
     workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="mmseqs2_", dir=workdir))
-    run = _Runner(mmseqs, threads, tmp, max(len(s) for s in searchable.values()), p)
-    _write_queries(searchable, tmp / "queries.fasta")
-    qdb = run.path("qdb")
-    run("createdb", tmp / "queries.fasta", qdb, "--shuffle", "0", "--dbtype", "1", common=False)
-    _check_query_db(qdb, searchable)
-    indexed = Path(f"{db_prefix}.idx")
-    target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
-    merged, rounds = _iterate(run, qdb, target, db_prefix, self_keys)
-    lengths = {k: len(s) for k, s in searchable.items()}
-    pssms = _final_profiles(run, qdb, db_prefix, merged, lengths)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return merged, rounds, pssms, sum(1 for v in self_keys.values() if v)
+    try:
+        run = _Runner(mmseqs, threads, tmp, max(len(s) for s in todo.values()), p)
+        _write_queries(todo, tmp / "queries.fasta")
+        qdb = run.path("qdb")
+        run("createdb", tmp / "queries.fasta", qdb, "--shuffle", "0", "--dbtype", "1", common=False)
+        _check_query_db(qdb, todo)
+        indexed = Path(f"{db_prefix}.idx")
+        target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
+        merged, rounds = _iterate(run, qdb, target, db_prefix, self_keys)
+        lengths = {k: len(s) for k, s in todo.items()}
+        pssms = _final_profiles(run, qdb, db_prefix, merged, lengths)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    outcome = search.Outcome(
+        pssms,
+        {i: merged.get(i, b"").count(b"\n") for i in todo},
+        [r["new_hits"] for r in rounds],
+        sum(1 for v in self_keys.values() if v),
+    )
+    return outcome, rounds
 
 
-def search_profiles(
+def search_mmseqs_db(
     queries: dict[str, str],
     db_prefix: Path,
     params: dict,
@@ -282,38 +420,25 @@ def search_profiles(
     when no hit survives self-hit removal) and a stats dict.
     """
     t0 = time.perf_counter()
-    p = _check_params(dict(params))
+    p = check_params(dict(params))
     db_prefix = Path(db_prefix)
     if not Path(f"{db_prefix}.dbtype").is_file():
         raise FileNotFoundError(f"MMseqs2 database {db_prefix} not found ({db_prefix}.dbtype)")
-    names = list(queries)
-    searchable = {i: queries[name] for i, name in enumerate(names) if queries[name]}
-    merged: dict[int, bytes] = {}
-    rounds: list[dict] = []
-    pssms: dict[int, np.ndarray] = {}
-    n_self_in_db = 0
-    if searchable:
-        merged, rounds, pssms, n_self_in_db = _run_search(
-            searchable, db_prefix, p, threads, Path(workdir), mmseqs
-        )
-    profiles = {}
-    for i, name in enumerate(names):
-        profiles[name] = pssms[i] if i in pssms else blosum_profile(queries[name])
-        if profiles[name].shape != (len(queries[name]), N_AA):
-            raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
-    hits = [merged.get(i, b"").count(b"\n") for i in searchable]
-    stats = {
-        "n_queries": len(names),
-        "n_no_hits": len(names) - len(pssms),
-        "n_empty": len(names) - len(searchable),
-        "n_self_in_db": n_self_in_db,
-        "mean_hits_per_query": round(float(np.mean(hits)), 2) if hits else 0.0,
-        "median_hits_per_query": float(np.median(hits)) if hits else 0.0,
-        "hits_per_iteration": [r["new_hits"] for r in rounds],
-        "iterations": rounds,
-        "seconds": round(time.perf_counter() - t0, 2),
-        "params": p,
-        "unit": "half-bit log-odds",
-        "column_order": AMINO_ACIDS,
-    }
+    todo = search.searchable(queries)
+    outcome, rounds = search.Outcome(), []
+    if todo:
+        outcome, rounds = _run_search(todo, db_prefix, p, threads, Path(workdir), mmseqs)
+    return search.finish(queries, outcome, t0, p, {"iterations": rounds})
+
+
+def search_profiles(
+    queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The common backend interface: :func:`search_mmseqs_db` against ``db_dir/db`` with
+    :func:`protrnn.core.tools.find_mmseqs`' binary; the stats also name the tool and version."""
+    database.require_database_files(Path(db_dir), DATABASE_FILES, TOOL)
+    mmseqs = find_mmseqs()
+    db_prefix = Path(db_dir) / database.DB_NAME
+    profiles, stats = search_mmseqs_db(queries, db_prefix, params, threads, workdir, mmseqs)
+    stats.update(tool=TOOL, version=mmseqs_version(mmseqs))
     return profiles, stats

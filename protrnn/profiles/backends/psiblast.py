@@ -5,7 +5,7 @@ Database (:func:`build_database`): the sources concatenated and normalised
 sequence named ``lcl|s{key}`` (key = 0..N-1 in input order; the explicit local-id prefix stops
 BLAST from reading ids as accessions), ``makeblastdb -dbtype prot -parse_seqids
 -blastdb_version 5`` at ``{out_dir}/db``, plus ``db.hashes.tsv`` (``key<TAB>sequence_hash`` of the
-raw sequence, the same hashes as :func:`protrnn.profiles.database.build_database`) and, written
+raw sequence, the same hashes as every backend: :mod:`protrnn.profiles.database`) and, written
 last, ``db.json``.
 
 Search: one ``psiblast`` process per query (``-num_threads 1``), ``threads`` of them side by side:
@@ -37,20 +37,19 @@ import shutil
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_write_text
-from protrnn.profiles.backends.jackhmmer import write_fasta_database
-from protrnn.profiles.blosum import blosum_profile
-from protrnn.profiles.database import read_db_hashes
+from protrnn.core.tools import binary_from_env
+from protrnn.profiles import database, search
 
 TOOL = "psiblast"
 ENV_BINARY = "PROTRNN_PSIBLAST"
-DB_NAME = "db"
+#: The files of a finished database folder (``db.json`` is written last).
+DATABASE_FILES = (database.DB_INFO, f"{database.DB_NAME}.pin", database.DB_HASHES)
 
 #: Defaults: PSIPRED's recipe (3 iterations, inclusion E-value 0.001), BLAST+'s other defaults.
 DEFAULT_PARAMS: dict = {
@@ -66,12 +65,7 @@ _COMP_BASED_STATS = {"0", "1", "2", "3", "D", "d", "F", "f", "T", "t"}
 
 def check_params(params: dict) -> dict:
     """Merge ``params`` over :data:`DEFAULT_PARAMS`; reject unknown keys and bad values."""
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ValueError(
-            f"unknown psiblast profile parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}"
-        )
-    merged = {**DEFAULT_PARAMS, **params}
+    merged = search.merge_params(TOOL, params, DEFAULT_PARAMS)
     for key in ("num_iterations", "max_target_seqs"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -99,11 +93,8 @@ def check_params(params: dict) -> dict:
 
 def find_blast() -> tuple[str, str]:
     """Paths of (psiblast, makeblastdb): $PROTRNN_PSIBLAST (makeblastdb next to it) or PATH."""
-    from_env = os.environ.get(ENV_BINARY)
-    if from_env:
-        psiblast = shutil.which(from_env)
-        if psiblast is None:
-            raise FileNotFoundError(f"${ENV_BINARY}={from_env!r} is not an executable file")
+    psiblast = binary_from_env(ENV_BINARY)
+    if psiblast is not None:
         sibling = Path(psiblast).with_name("makeblastdb")
         makeblastdb = str(sibling) if os.access(sibling, os.X_OK) else shutil.which("makeblastdb")
     else:
@@ -138,6 +129,11 @@ def blast_version(binary: str) -> str:
     return first.split(":", 1)[1].strip() if ":" in first else first
 
 
+def tool_version() -> str:
+    """The BLAST+ version of :func:`find_blast`'s psiblast."""
+    return blast_version(find_blast()[0])
+
+
 # --- database -------------------------------------------------------------------------------
 
 
@@ -151,21 +147,21 @@ def build_database(fasta_paths: list[Path], out_dir: Path, threads: int) -> dict
     with tempfile.TemporaryDirectory(prefix=".build_", dir=out_dir) as tmp:
         staging = Path(tmp)
         fasta, hashes = staging / "input.fasta", staging / "hashes.tsv"
-        info = write_fasta_database(
+        sources, counts = database.write_fasta_database(
             fasta_paths, fasta, hashes, lambda key, _digest: f"lcl|s{key}", staging
         )
         # relative names and cwd: BLAST splits -db/-out at spaces
         _run(
             [makeblastdb, "-in", fasta.name, "-dbtype", "prot", "-parse_seqids",
-             "-blastdb_version", "5", "-title", "protrnn", "-out", DB_NAME],
+             "-blastdb_version", "5", "-title", "protrnn", "-out", database.DB_NAME],
             cwd=staging,
         )  # fmt: skip
         fasta.unlink()
-        for produced in sorted(staging.glob(f"{DB_NAME}.*")):
+        for produced in sorted(staging.glob(f"{database.DB_NAME}.*")):
             os.replace(produced, out_dir / produced.name)
-        os.replace(hashes, out_dir / f"{DB_NAME}.hashes.tsv")
-    info = {"tool": TOOL, "version": blast_version(psiblast), **info}
-    atomic_write_text(out_dir / f"{DB_NAME}.json", json.dumps(info, indent=2) + "\n")
+        os.replace(hashes, out_dir / database.DB_HASHES)
+    info = database.describe_database(TOOL, blast_version(psiblast), sources, counts)
+    atomic_write_text(out_dir / database.DB_INFO, json.dumps(info, indent=2) + "\n")
     return info
 
 
@@ -232,7 +228,7 @@ class _Query:
     def command(self, psiblast: str, p: dict) -> list[str]:
         (self.dir / "query.fasta").write_text(f">{self.ident}\n{self.sequence}\n")
         cmd = [
-            psiblast, "-query", str(self.dir / "query.fasta"), "-db", DB_NAME,
+            psiblast, "-query", str(self.dir / "query.fasta"), "-db", database.DB_NAME,
             "-num_iterations", str(p["num_iterations"]),
             "-inclusion_ethresh", repr(p["inclusion_ethresh"]), "-evalue", repr(p["evalue"]),
             "-max_target_seqs", str(p["max_target_seqs"]),
@@ -265,6 +261,49 @@ class _Query:
         return scores, rounds
 
 
+def _new_per_iteration(rounds: dict[int, list[set[str]]]) -> list[int]:
+    """Per round, the subjects included for the first time, summed over the queries."""
+    n_rounds = max((len(r) for r in rounds.values()), default=0)
+    return [
+        sum(len(r[k] - set().union(*r[:k])) for r in rounds.values() if k < len(r))
+        for k in range(n_rounds)
+    ]
+
+
+def _search_all(
+    todo: dict[int, str], db_dir: Path, p: dict, threads: int, workdir: Path, psiblast: str
+) -> search.Outcome:
+    """Run psiblast on every query (``threads`` at a time) in a fresh folder under ``workdir``."""
+    db_hashes = database.read_db_hashes(db_dir / database.DB_NAME)
+    pssms: dict[int, np.ndarray] = {}
+    rounds: dict[int, list[set[str]]] = {}
+    workdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="psiblast_", dir=workdir)).resolve()
+    try:
+        jobs = {
+            i: _Query(tmp, f"q{i}", seq, db_hashes.get(sequence_hash(seq), []))
+            for i, seq in todo.items()
+        }
+
+        def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[set[str]]]]:
+            # cwd + relative -db: BLAST splits -db at spaces
+            _run(jobs[i].command(psiblast, p), cwd=db_dir, tolerate=_NO_STATISTICS)
+            result = jobs[i].result(p["inclusion_ethresh"])
+            shutil.rmtree(jobs[i].dir, ignore_errors=True)
+            return i, result
+
+        for i, (pssm, included) in search.map_threads(run, jobs, threads):
+            rounds[i] = included
+            if pssm is not None:
+                pssms[i] = pssm
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    # hits per query: sequences included in the last round (0 when no profile was made)
+    hits = {i: len(rounds[i][-1]) if i in pssms and rounds[i] else 0 for i in todo}
+    n_self = sum(1 for job in jobs.values() if job.negative)
+    return search.Outcome(pssms, hits, _new_per_iteration(rounds), n_self)
+
+
 def search_profiles(
     queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
 ) -> tuple[dict[str, np.ndarray], dict]:
@@ -277,68 +316,11 @@ def search_profiles(
     t0 = time.perf_counter()
     p = check_params(dict(params))
     db_dir = Path(db_dir).resolve()
-    if not (db_dir / f"{DB_NAME}.json").is_file():
-        raise FileNotFoundError(f"BLAST database {db_dir} not found ({DB_NAME}.json)")
+    database.require_database_files(db_dir, DATABASE_FILES, TOOL)
     psiblast, _ = find_blast()
     version = blast_version(psiblast)
-    db_hashes = read_db_hashes(db_dir / DB_NAME)
-    names = list(queries)
-    searchable = {i: queries[name] for i, name in enumerate(names) if queries[name]}
-    pssms: dict[int, np.ndarray] = {}
-    rounds: dict[int, list[set[str]]] = {}
-    n_self_in_db = 0
-    if searchable:
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="psiblast_", dir=workdir)).resolve()
-        jobs = {
-            i: _Query(tmp, f"q{i}", seq, db_hashes.get(sequence_hash(seq), []))
-            for i, seq in searchable.items()
-        }
-        n_self_in_db = sum(1 for job in jobs.values() if job.negative)
-
-        def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[set[str]]]]:
-            # cwd + relative -db: BLAST splits -db at spaces
-            _run(jobs[i].command(psiblast, p), cwd=db_dir, tolerate=_NO_STATISTICS)
-            result = jobs[i].result(p["inclusion_ethresh"])
-            shutil.rmtree(jobs[i].dir, ignore_errors=True)
-            return i, result
-
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, min(int(threads), len(jobs)))) as pool:
-                for i, (pssm, included) in pool.map(run, jobs):
-                    rounds[i] = included
-                    if pssm is not None:
-                        pssms[i] = pssm
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    profiles = {}
-    for i, name in enumerate(names):
-        profiles[name] = pssms[i] if i in pssms else blosum_profile(queries[name])
-        if profiles[name].shape != (len(queries[name]), N_AA):
-            raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
-    # hits per query: sequences included in the last round (0 when no profile was made)
-    hits = [len(rounds[i][-1]) if i in pssms and rounds[i] else 0 for i in searchable]
-    n_rounds = max((len(r) for r in rounds.values()), default=0)
-    per_iteration = []
-    for k in range(n_rounds):
-        per_iteration.append(
-            sum(len(r[k] - set().union(*r[:k])) for r in rounds.values() if k < len(r))
-        )
-    stats = {
-        "n_queries": len(names),
-        "n_no_hits": len(names) - len(pssms),
-        "n_empty": len(names) - len(searchable),
-        "n_self_in_db": n_self_in_db,
-        "mean_hits_per_query": round(float(np.mean(hits)), 2) if hits else 0.0,
-        "median_hits_per_query": float(np.median(hits)) if hits else 0.0,
-        "hits_per_iteration": per_iteration,
-        "seconds": round(time.perf_counter() - t0, 2),
-        "params": p,
-        "unit": "half-bit log-odds",
-        "column_order": AMINO_ACIDS,
-        "tool": TOOL,
-        "version": version,
-        "threads": int(threads),
-    }
-    return profiles, stats
+    todo = search.searchable(queries)
+    outcome = search.Outcome()
+    if todo:
+        outcome = _search_all(todo, db_dir, p, threads, Path(workdir), psiblast)
+    return search.finish(queries, outcome, t0, p, tool=TOOL, version=version, threads=int(threads))

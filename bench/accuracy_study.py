@@ -1,0 +1,300 @@
+"""Accuracy per CPU-minute: train secondary-structure models under different levers, score them.
+
+Usage:
+    python bench/accuracy_study.py --run-dir RUN --arms bench/study_arms.yaml --out DIR \
+        [--parallel 2]
+
+``RUN`` is a workflow run directory whose ``results/encoded/`` holds the training dataset and the
+test sets (``netsurfp2_train``, ``cb513``, ``ts115`` by default), e.g. made with
+``snakemake --until encode`` and ``presets.cpu.max_train_proteins: null`` (all 9,712 + 1,080
+chains). Each arm of the YAML file is one training run of the workflow's own ``train()`` and
+``evaluate_model()``::
+
+    - name: cnn_bigru_9712_onecycle
+      model: cnn_bigru          # a models: entry of config/config.yaml (small size)
+      model_overrides: {hidden: 96}
+      preset: {epochs: 10, lr_schedule: onecycle}   # over config's presets.cpu
+      train_proteins: null      # subsample of train + valid (FLIP proportions); null = all
+      seed: 1
+      note: what this arm tests
+
+Arms run ``--parallel`` at a time, one torch thread each (as the workflow's training jobs do).
+Per arm the script writes ``DIR/{arm}/`` (model, history, metrics per test set, result.json) and
+at the end ``DIR/study.tsv``, ``DIR/study.md`` (the table for docs/benchmarks.md) and
+``DIR/study.png`` (CB513 Q8 against training minutes), and scores the workflow's ensemble of the
+``--ensemble`` arms with the best validation Q8 (``DIR/ensemble/``). Training minutes are the CPU
+minutes (user + system) of ``train()``'s process with one torch thread: unlike wall-clock time
+they do not grow when other work shares the machine, so arms run side by side stay comparable (the
+wall-clock minutes are kept in result.json).
+An arm whose ``result.json`` exists is not run again (rerun with a new ``--out`` to redo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from protrnn.config import active_preset, load_config, model_spec  # noqa: E402
+
+#: Arrays of an encoded npz with one value per residue (sliced by offsets when subsampling).
+RESIDUE_KEYS = ("aa", "pssm", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
+#: Arrays with one value per protein.
+PROTEIN_KEYS = ("ids", "split", "lengths", "label", "membrane")
+TEST_SETS = {"cb513": "eval_mask", "ts115": "eval_mask"}
+
+
+def subsample_indices(split: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` proteins of the train and valid splits, in the splits' proportions, sorted."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    pools = {s: np.flatnonzero(split == s) for s in ("train", "valid")}
+    total = sum(len(p) for p in pools.values())
+    for pool in pools.values():
+        k = min(len(pool), round(n * len(pool) / total))
+        chosen.append(rng.choice(pool, size=k, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def write_subsample(source: Path, target: Path, n: int, seed: int) -> None:
+    """An encoded npz with ``n`` of ``source``'s train + valid proteins."""
+    with np.load(source, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    idx = subsample_indices(arrays["split"], n, seed)
+    lengths, offsets = arrays["lengths"], arrays["offsets"]
+    pieces = [np.arange(offsets[i], offsets[i] + lengths[i]) for i in idx]
+    residues = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    for key in RESIDUE_KEYS:
+        if key in arrays:
+            arrays[key] = arrays[key][residues]
+    for key in PROTEIN_KEYS:
+        if key in arrays:
+            arrays[key] = arrays[key][idx]
+    new_offsets = np.zeros(len(idx), dtype=np.int64)
+    new_offsets[1:] = np.cumsum(arrays["lengths"], dtype=np.int64)[:-1]
+    arrays["offsets"] = new_offsets
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.rename(target)
+
+
+def arm_inputs(arm: dict, run_dir: Path, out: Path) -> Path:
+    """The encoded training set of an arm (a cached subsample when ``train_proteins`` is set)."""
+    full = run_dir / "results" / "encoded" / arm.get("train_dataset", "netsurfp2_train.npz")
+    n = arm.get("train_proteins")
+    if not n:
+        return full
+    seed = int(arm.get("subsample_seed", 0))
+    target = out / "subsamples" / f"train_{n}_seed{seed}.npz"
+    if not target.exists():
+        write_subsample(full, target, int(n), seed)
+    return target
+
+
+def _rise(curve: list[float]) -> float:
+    """The report's convergence rule: the rise over the last two epochs (last value minus the
+    value two epochs earlier; minus the first with two epochs)."""
+    return curve[-1] - curve[-min(3, len(curve))] if len(curve) >= 2 else float("nan")
+
+
+def history_summary(history_path: Path, epochs: int) -> dict:
+    """Epochs run, best valid Q8, whether training stopped early, the rise over the last two."""
+    rows = [line.split("\t") for line in history_path.read_text().splitlines()]
+    header, body = rows[0], rows[1:]
+    q8 = [float(r[header.index("valid_q8")]) for r in body]
+    rise = _rise(q8)
+    return {
+        "epochs_run": len(body),
+        "best_valid_q8": max(q8) if q8 else float("nan"),
+        "stopped_early": len(body) < epochs,
+        "rise_last_two": rise,
+        "valid_q8_curve": q8,
+    }
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_arm(arm: dict, run_dir: Path, out: Path, config_path: Path) -> dict:
+    """Train and score one arm in this process (one torch thread); returns its result."""
+    import torch
+
+    from protrnn.evaluation.evaluate import evaluate_model
+    from protrnn.model.train import train
+
+    torch.set_num_threads(1)
+    config = load_config(config_path)
+    spec = {**model_spec(config, arm["model"]), **arm.get("model_overrides", {})}
+    preset = {**active_preset(config, "secondary_structure"), **arm.get("preset", {})}
+    preset["threads"] = 1
+    arm_dir = out / arm["name"]
+    train_path = arm_inputs(arm, run_dir, out)
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    train(spec, preset, train_path, arm_dir / "model", seed=int(arm.get("seed", 1)), device="cpu")
+    minutes = (time.perf_counter() - start) / 60
+    result = {"arm": arm, "spec": spec, "preset": preset, "wall_minutes": minutes}
+    result["train_minutes"] = (_cpu_seconds() - cpu_start) / 60
+    result.update(history_summary(arm_dir / "model" / "history.tsv", int(preset["epochs"])))
+    for test_set, mask in TEST_SETS.items():
+        encoded = run_dir / "results" / "encoded" / f"{test_set}.npz"
+        metrics = evaluate_model(arm_dir / "model" / "model.pt", encoded, arm_dir / test_set, mask)
+        result[test_set] = {"q8": 100 * metrics["q8"], "q3": 100 * metrics["q3"]}
+    (arm_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def score_ensemble(arms: list[dict], out: Path, run_dir: Path, size: int) -> dict | None:
+    """The workflow's ensemble over the finished arms' models (members by validation score),
+    scored on the test sets like an arm; written to ``DIR/ensemble/result.json``."""
+    from protrnn.evaluation.evaluate import evaluate_model
+    from protrnn.model.ensemble import write_ensemble
+
+    models = {a["name"]: out / a["name"] / "model" / "model.pt" for a in arms}
+    models = {name: path for name, path in models.items() if path.exists()}
+    if len(models) < 2:
+        return None
+    path = out / "ensemble" / "model" / "model.pt"
+    description = write_ensemble(path, models, size)
+    result = {"members": description["members"], "scores": description["candidate_scores"]}
+    for test_set, mask in TEST_SETS.items():
+        encoded = run_dir / "results" / "encoded" / f"{test_set}.npz"
+        metrics = evaluate_model(path, encoded, out / "ensemble" / test_set, mask)
+        result[test_set] = {"q8": 100 * metrics["q8"], "q3": 100 * metrics["q3"]}
+    (out / "ensemble" / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def launch(arms: list[dict], args: argparse.Namespace) -> None:
+    """Run the arms without a result, ``--parallel`` subprocesses at a time."""
+    todo = [a for a in arms if not (args.out / a["name"] / "result.json").exists()]
+    for arm in todo:  # subsamples first, so that arms running side by side share them
+        arm_inputs(arm, args.run_dir, args.out)
+    running: list[tuple[subprocess.Popen, str]] = []
+    while todo or running:
+        while todo and len(running) < args.parallel:
+            arm = todo.pop(0)
+            log = (args.out / f"{arm['name']}.log").open("w")
+            cmd = [sys.executable, __file__, "--run-dir", str(args.run_dir), "--out", str(args.out)]
+            cmd += ["--config", str(args.config), "--one", json.dumps(arm)]
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            running.append((proc, arm["name"]))
+            print(f"started {arm['name']}", flush=True)
+        time.sleep(5)
+        for proc, name in list(running):
+            if proc.poll() is not None:
+                running.remove((proc, name))
+                print(f"finished {name} (exit {proc.returncode})", flush=True)
+
+
+def load_results(arms: list[dict], out: Path) -> list[dict]:
+    found = []
+    for arm in arms:
+        path = out / arm["name"] / "result.json"
+        if path.exists():
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def _converged(r: dict) -> str:
+    if r["stopped_early"]:
+        return "early stop"
+    rise = _rise(r["valid_q8_curve"])
+    return f"no (+{rise:.2f})" if rise > 0.2 else f"plateau ({rise:+.2f})"
+
+
+def write_table(results: list[dict], out: Path) -> str:
+    """study.tsv and study.md: one row per arm."""
+    head = (
+        "| arm | model | train chains | epochs (run) | schedule | minutes | CB513 Q8 / Q3 "
+        "| TS115 Q8 / Q3 | converged | note |\n|---|---|---:|---|---|---:|---:|---:|---|---|\n"
+    )
+    lines, tsv = [], ["arm\tminutes\tcb513_q8\tcb513_q3\tts115_q8\tts115_q3\tepochs_run"]
+    for r in results:
+        arm, preset = r["arm"], r["preset"]
+        chains = arm.get("train_proteins") or "all"
+        lines.append(
+            f"| {arm['name']} | {arm['model']} | {chains} | {preset['epochs']} ({r['epochs_run']}) "
+            f"| {preset.get('lr_schedule', 'exp')} | {r['train_minutes']:.1f} "
+            f"| {r['cb513']['q8']:.1f} / {r['cb513']['q3']:.1f} "
+            f"| {r['ts115']['q8']:.1f} / {r['ts115']['q3']:.1f} | {_converged(r)} "
+            f"| {arm.get('note', '')} |"
+        )
+        tsv.append(
+            f"{arm['name']}\t{r['train_minutes']:.2f}\t{r['cb513']['q8']:.2f}\t"
+            f"{r['cb513']['q3']:.2f}\t{r['ts115']['q8']:.2f}\t{r['ts115']['q3']:.2f}\t"
+            f"{r['epochs_run']}"
+        )
+    (out / "study.tsv").write_text("\n".join(tsv) + "\n")
+    table = head + "\n".join(lines) + "\n"
+    (out / "study.md").write_text(table)
+    return table
+
+
+def write_figure(results: list[dict], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in results:
+        ax.scatter(r["train_minutes"], r["cb513"]["q8"], s=30)
+        ax.annotate(r["arm"]["name"], (r["train_minutes"], r["cb513"]["q8"]), fontsize=7)
+    ax.set_xlabel("training CPU minutes (one thread)")
+    ax.set_ylabel("CB513 Q8 (%)")
+    ax.set_title("Accuracy per CPU-minute")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "study.png", dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--arms", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument(
+        "--ensemble", type=int, default=3, help="members of the ensemble over the arms (0: none)"
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        run_arm(json.loads(args.one), args.run_dir, args.out, args.config)
+        return
+    arms = yaml.safe_load(args.arms.read_text())
+    launch(arms, args)
+    results = load_results(arms, args.out)
+    table = write_table(results, args.out)
+    if args.ensemble >= 2:
+        ensemble = score_ensemble(arms, args.out, args.run_dir, args.ensemble)
+        if ensemble:
+            table += (
+                f"| ensemble of {', '.join(ensemble['members'])} (by validation Q8) | | | | | "
+                f"| {ensemble['cb513']['q8']:.1f} / {ensemble['cb513']['q3']:.1f} "
+                f"| {ensemble['ts115']['q8']:.1f} / {ensemble['ts115']['q3']:.1f} | | |\n"
+            )
+            (args.out / "study.md").write_text(table)
+    print(table)
+    write_figure(results, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The one way to get profiles, for rule profile_search and for ``protrnn predict`` alike.
+
+:func:`search_setting` checks what a profile depends on (backend, database folder, parameters)
+before any work; :func:`profiles_for` then takes every profile it can from the content-addressed
+cache (:mod:`protrnn.profiles.cache`), searches the rest in chunks (each chunk stored as soon as
+it is done, so a killed job resumes where it stopped) and reads them all back. The search's
+scratch lives in a fresh temporary folder (``$TMPDIR``), never inside an output folder, and is
+removed on every exit path. A full disk is one error naming the folder
+(:class:`protrnn.core.diskspace.NoSpaceLeft`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from protrnn.core.alphabet import AMINO_ACIDS
+from protrnn.core.diskspace import no_space_left_on
+from protrnn.profiles.backends import Backend, get_backend
+from protrnn.profiles.cache import ProfileCache
+from protrnn.profiles.database import (
+    database_folder,
+    read_database_info,
+    require_database_files,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchSetting:
+    """A checked search setting: backend, database folder and its description, parameters."""
+
+    backend: str
+    database_dir: Path
+    database_info: dict
+    params: dict
+
+    @property
+    def engine(self) -> Backend:
+        return get_backend(self.backend)
+
+    @property
+    def checksum(self) -> str:
+        return self.database_info["checksum"]
+
+    def describe(self) -> dict:
+        """What a model records of the profiles it was trained on (and predict compares)."""
+        return {
+            "backend": self.backend,
+            "database": {
+                k: self.database_info.get(k) for k in ("checksum", "n_sequences", "n_residues")
+            },
+            "database_checksum": self.checksum,
+            "parameters": self.params,
+        }
+
+
+def search_setting(
+    backend: str, database: str | os.PathLike[str], params: dict | None
+) -> SearchSetting:
+    """Check the backend name, its parameters and its database (the folder rule profile_database
+    built, or its ``db`` prefix) before any search; errors name what is wrong."""
+    engine = get_backend(backend)
+    checked = engine.check_params(dict(params or {}))
+    folder = database_folder(database)
+    require_database_files(folder, engine.DATABASE_FILES, backend)
+    return SearchSetting(backend, folder, read_database_info(folder), checked)
+
+
+@dataclass
+class ProfileSearch:
+    """The profiles of one :func:`profiles_for` call and how they were obtained."""
+
+    setting: SearchSetting
+    #: sequence hash -> raw L x 20 float32 PSSM (BLAST order, half-bit log-odds)
+    profiles: dict[str, np.ndarray]
+    n_from_cache: int
+    cache: ProfileCache | None
+    #: the backend's stats of every searched chunk
+    runs: list[dict] = field(default_factory=list)
+
+    @property
+    def n_searched(self) -> int:
+        return len(self.profiles) - self.n_from_cache
+
+    def provenance(self) -> dict:
+        """The provenance record of a profile shard (:func:`protrnn.profiles.store.write_shard`)."""
+        s, runs, info = self.setting, self.runs, self.setting.database_info
+        cache = {"folder": str(self.cache.folder), "key": self.cache.key} if self.cache else None
+        return {
+            "backend": s.backend,
+            "tool": runs[0].get("tool", s.backend) if runs else s.backend,
+            "version": runs[0].get("version") if runs else None,
+            "parameters": s.params,
+            "database": {k: info.get(k) for k in ("checksum", "n_sequences", "n_residues")},
+            "cache": cache,
+            "stats": {
+                "n_queries": len(self.profiles),
+                "n_from_cache": self.n_from_cache,
+                "n_searched": self.n_searched,
+                "n_no_hits": sum(r.get("n_no_hits", 0) for r in runs),
+                "seconds": round(sum(r.get("seconds", 0) for r in runs), 2),
+                "chunks": [{k: v for k, v in r.items() if k != "iterations"} for r in runs],
+            },
+            "column_order": AMINO_ACIDS,
+            "unit": "half-bit log-odds",
+        }
+
+
+def _search_missing(
+    setting: SearchSetting,
+    todo: dict[str, str],
+    cache: ProfileCache | None,
+    threads: int,
+    chunk_size: int | None,
+) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Search ``todo`` chunk by chunk in a temporary folder, storing each chunk in ``cache``."""
+    engine, keys = setting.engine, list(todo)
+    step = chunk_size or max(len(keys), 1)
+    found: dict[str, np.ndarray] = {}
+    runs: list[dict] = []
+    if not keys:
+        return found, runs
+    scratch_root = Path(tempfile.gettempdir())
+    with tempfile.TemporaryDirectory(prefix=f"protrnn_{setting.backend}_") as work:
+        for start in range(0, len(keys), step):
+            part = {key: todo[key] for key in keys[start : start + step]}
+            with no_space_left_on(scratch_root):
+                profiles, stats = engine.search_profiles(
+                    part, setting.database_dir, setting.params, threads, Path(work)
+                )
+            if cache is not None:
+                with no_space_left_on(cache.folder):
+                    cache.put_many(profiles)
+            else:
+                found.update(profiles)
+            runs.append(stats)
+            log.info("searched %d / %d (%s s)", start + len(part), len(keys), stats.get("seconds"))
+    return found, runs
+
+
+def profiles_for(
+    sequences: dict[str, str],
+    backend: str,
+    database_dir: str | os.PathLike[str],
+    params: dict | None,
+    cache: str | os.PathLike[str] | None,
+    threads: int,
+    *,
+    chunk_size: int | None = None,
+    label: str = "profiles",
+) -> ProfileSearch:
+    """Profiles of ``sequences`` (sequence hash -> sequence): cache miss -> search -> store ->
+    read.
+
+    ``cache``: root of the profile cache (None: search everything, store nothing);
+    ``chunk_size``: sequences per search call (None: one call). The arrays are those the backend
+    computed, byte for byte, whether they come from the cache or not.
+    """
+    setting = search_setting(backend, database_dir, params)
+    store = None
+    if cache is not None:
+        with no_space_left_on(cache):
+            store = ProfileCache(cache, setting.checksum, backend, setting.params)
+    todo = store.missing(sequences) if store else list(sequences)
+    log.info(
+        "%s: %d unique sequences, %d in the cache (%s), %d to search",
+        label,
+        len(sequences),
+        len(sequences) - len(todo),
+        store.folder if store else "none",
+        len(todo),
+    )
+    found, runs = _search_missing(
+        setting, {k: sequences[k] for k in todo}, store, threads, chunk_size
+    )
+    if store is not None:
+        profiles = {key: store.get(key, len(seq)) for key, seq in sequences.items()}
+    else:
+        profiles = {key: found[key] for key in sequences}
+    return ProfileSearch(setting, profiles, len(sequences) - len(todo), store, runs)
