@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from protrnn.config import active_preset, load_config, model_spec  # noqa: E402
+from protrnn.report.convergence import RISE_POINTS, Convergence  # noqa: E402
 
 #: Arrays of an encoded npz with one value per residue (sliced by offsets when subsampling).
 RESIDUE_KEYS = ("aa", "pssm", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
@@ -104,9 +105,8 @@ def arm_inputs(arm: dict, run_dir: Path, out: Path) -> Path:
 
 
 def _rise(curve: list[float]) -> float:
-    """The report's convergence rule: the rise over the last two epochs (last value minus the
-    value two epochs earlier; minus the first with two epochs)."""
-    return curve[-1] - curve[-min(3, len(curve))] if len(curve) >= 2 else float("nan")
+    """The rise over the last two epochs, as the report's convergence rule measures it."""
+    return Convergence("", "per_residue", "valid_q8", tuple(curve), None).rise
 
 
 def history_summary(history_path: Path, epochs: int) -> dict:
@@ -214,7 +214,7 @@ def _converged(r: dict) -> str:
     if r["stopped_early"]:
         return "early stop"
     rise = _rise(r["valid_q8_curve"])
-    return f"no (+{rise:.2f})" if rise > 0.2 else f"plateau ({rise:+.2f})"
+    return f"no (+{rise:.2f})" if rise > RISE_POINTS else f"plateau ({rise:+.2f})"
 
 
 def write_table(results: list[dict], out: Path) -> str:

@@ -29,7 +29,7 @@ ENCODED = "results/encoded/{dataset}.npz"
 MODEL = "results/models/{experiment}/{model}/model.pt"
 #: The model name of an experiment's ensemble (reserved: no entry of `models:` may take it).
 ENSEMBLE_NAME = "ensemble"
-ENSEMBLE = "results/models/{experiment}/ensemble/model.pt"
+ENSEMBLE = MODEL.replace("{model}", ENSEMBLE_NAME)
 HISTORY = "results/models/{experiment}/{model}/history.tsv"
 EVAL_METRICS = "results/eval/{experiment}/{model}/{testset}/metrics.json"
 EVAL_PER_CLASS = "results/eval/{experiment}/{model}/{testset}/per_class.tsv"
@@ -60,7 +60,7 @@ JOBS: dict[str, str] = {
     "profile_search": "profiles/{dataset}/shard{shard}",
     "encode": "encode/{dataset}",
     "train": "train/{experiment}/{model}",
-    "ensemble": "train/{experiment}/ensemble",
+    "ensemble": "train/{experiment}/" + ENSEMBLE_NAME,
     "evaluate": "evaluate/{experiment}/{model}/{testset}",
     "redundancy": "redundancy/{experiment}/{testset}",
     "predict": "predict/{experiment}/{model}",

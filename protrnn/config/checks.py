@@ -27,6 +27,7 @@ from protrnn.data.formats.options import (
     dataset_options,
     uniform_split,
 )
+from protrnn.paths import ENSEMBLE_NAME
 
 
 def _names(values: Iterable[str]) -> str:
@@ -197,7 +198,7 @@ def check_predict_model(config: dict) -> None:
 def check_reserved_model_names(config: dict) -> None:
     """``ensemble`` names each experiment's ensemble; no entry of ``models`` may take it."""
     require(
-        "ensemble" not in config["models"],
+        ENSEMBLE_NAME not in config["models"],
         "config key models.ensemble: the name 'ensemble' is reserved for the experiments' "
         "ensembles (experiments.<name>.ensemble); rename the model",
     )

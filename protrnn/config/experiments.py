@@ -3,6 +3,8 @@ model specs for the preset's size, and the model that predicts a FASTA (``predic
 
 from __future__ import annotations
 
+from protrnn.paths import ENSEMBLE_NAME
+
 RESIDUE, PROTEIN = "per_residue", "per_protein"
 #: Model types with one output per protein (many-to-one); the others predict per residue.
 PER_PROTEIN_TYPES = ("rnn_attention", "cnn_rnn_pool", "rnn_last")
@@ -61,7 +63,7 @@ def ensemble_size(config: dict, experiment: str) -> int:
 def scored_models(config: dict, experiment: str) -> list[str]:
     """The experiment's models as evaluation and the report see them: its models, then its
     ensemble (when it has one)."""
-    ensemble = ["ensemble"] if ensemble_size(config, experiment) else []
+    ensemble = [ENSEMBLE_NAME] if ensemble_size(config, experiment) else []
     return experiment_models(config, experiment) + ensemble
 
 

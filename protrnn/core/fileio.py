@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,14 +17,30 @@ def _umask() -> int:
     return mask
 
 
+def _temp_affixes(target: Path) -> tuple[str, str]:
+    """Prefix and suffix of the temporary sibling :func:`atomic_path` gives ``target``; the
+    suffixes are kept so that numpy and pandas pick the same format and compression."""
+    return f".{target.name}.", ".tmp" + "".join(target.suffixes)
+
+
+def temporary_siblings(path: str | os.PathLike[str]) -> list[Path]:
+    """The temporary siblings of ``path`` that :func:`atomic_path` left (e.g. after a kill)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+    prefix, suffix = _temp_affixes(target)
+    # mkstemp puts 8 characters of [a-z0-9_] between the prefix and the suffix
+    pattern = re.compile(rf"{re.escape(prefix)}[a-z0-9_]{{8}}{re.escape(suffix)}")
+    return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # keep the suffixes so that numpy and pandas pick the same format and compression
-    suffix = ".tmp" + "".join(target.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    prefix, suffix = _temp_affixes(target)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions

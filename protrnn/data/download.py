@@ -19,7 +19,6 @@ import hashlib
 import http.client
 import logging
 import os
-import re
 import shutil
 import time
 import urllib.error
@@ -29,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from protrnn.core.fileio import atomic_path
+from protrnn.core.fileio import atomic_path, temporary_siblings
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +150,10 @@ def _is_html_page(path: Path, src: str) -> bool:
         return handle.read(1024).lstrip().lower().startswith(HTML_STARTS)
 
 
-def _partial_pattern(dest: Path) -> re.Pattern[str]:
-    """Names of the temporary siblings that :func:`protrnn.core.fileio.atomic_path` gives dest."""
-    suffix = ".tmp" + "".join(dest.suffixes)
-    return re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
-
-
 def remove_partials(dest: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary files a killed download of ``dest`` left next to it; return them."""
     dest = Path(dest)
-    if not dest.parent.is_dir():
-        return []
-    pattern = _partial_pattern(dest)
-    found = sorted(p for p in dest.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+    found = temporary_siblings(dest)
     for path in found:
         path.unlink(missing_ok=True)
         log.info("removed %s, left by an interrupted download of %s", path.name, dest.name)

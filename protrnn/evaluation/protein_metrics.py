@@ -127,13 +127,17 @@ def _replicate_confusions(t: np.ndarray, p: np.ndarray, idx: np.ndarray, k: int)
     return np.bincount(codes.ravel(), minlength=chunk * k * k).reshape(chunk, k, k)
 
 
-def _mcc_replicates(t: np.ndarray, p: np.ndarray, k: int, n_boot: int, seed: int) -> np.ndarray:
-    """R_K of each bootstrap replicate (the draws of :func:`index_chunks` for ``seed``)."""
+def _mcc_replicates(
+    t: np.ndarray, preds: tuple[np.ndarray, ...], k: int, n_boot: int, seed: int
+) -> np.ndarray:
+    """R_K of each prediction in ``preds`` on each bootstrap replicate (one set of draws of
+    :func:`index_chunks` for ``seed``, shared by all of them): len(preds) x n_boot."""
     return np.concatenate(
         [
-            _mcc_from_confusions(_replicate_confusions(t, p, idx, k))
+            np.stack([_mcc_from_confusions(_replicate_confusions(t, p, idx, k)) for p in preds])
             for idx in index_chunks(t.size, n_boot, seed)
-        ]
+        ],
+        axis=1,
     )
 
 
@@ -152,7 +156,7 @@ def bootstrap_mcc_ci(
     t, p = t[keep], p[keep]
     if t.size == 0:
         return float("nan"), float("nan"), float("nan")
-    lo, hi = percentile_interval(_mcc_replicates(t, p, k, n_boot, seed), level)
+    lo, hi = percentile_interval(_mcc_replicates(t, (p,), k, n_boot, seed)[0], level)
     return mcc_multiclass(confusion(t, p, k)), lo, hi
 
 
@@ -180,7 +184,8 @@ def paired_bootstrap_mcc_test(
     if t.size == 0:
         return empty_paired_result()
     k = n_classes
-    stats = _mcc_replicates(t, a, k, n_boot, seed) - _mcc_replicates(t, b, k, n_boot, seed)
+    mcc_a, mcc_b = _mcc_replicates(t, (a, b), k, n_boot, seed)
+    stats = mcc_a - mcc_b
     diff = mcc_multiclass(confusion(t, a, k)) - mcc_multiclass(confusion(t, b, k))
     return paired_result(float(diff), stats, LEVEL, t.size)
 

@@ -17,11 +17,11 @@ import torch
 from torch import nn
 
 from protrnn.model.checkpoint import load_torch_file, save_torch_file
+from protrnn.model.loss import CLASS_HEADS, SELECTION
 
-#: The saved validation metric that ranks candidate members, per task.
-SELECTION = {"per_residue": "valid_q8", "per_protein": "valid_accuracy"}
-#: Heads whose outputs are class logits (averaged as probabilities).
-CLASS_HEADS = ("ss8", "ss3", "location", "membrane")
+#: The saved validation metric that ranks candidate members, per task: the one training picked
+#: the best epoch by.
+SAVED_SELECTION = {task: f"valid_{metric}" for task, metric in SELECTION.items()}
 
 
 class Ensemble(nn.Module):
@@ -50,7 +50,7 @@ class Ensemble(nn.Module):
 
 def member_score(content: dict, path: Path) -> float:
     """The validation score a saved model is ranked by."""
-    key = SELECTION[content.get("task", "per_residue")]
+    key = SAVED_SELECTION[content.get("task", "per_residue")]
     if key not in content:
         raise ValueError(f"{path}: no {key} recorded; train it again to use it in an ensemble")
     return float(content[key])
@@ -93,7 +93,7 @@ def write_ensemble(out_path: Path, candidates: dict[str, Path], size: int) -> di
     first = contents[members[0]]
     description = {
         "members": members,
-        "selection": SELECTION[first.get("task", "per_residue")],
+        "selection": SAVED_SELECTION[first.get("task", "per_residue")],
         "candidate_scores": scores,
         "size": size,
     }

@@ -19,6 +19,8 @@ from protrnn.model.device import autocast
 HEADS = {"per_residue": ("ss8", "ss3", "rsa"), "per_protein": ("location", "membrane")}
 #: Heads scored by accuracy in :func:`evaluate`.
 CLASS_HEADS = ("ss8", "ss3", "location", "membrane")
+#: The validation metric that picks the best epoch and drives early stopping, per task.
+SELECTION = {"per_residue": "q8", "per_protein": "accuracy"}
 
 
 def loss_weights(task: str, weights: dict[str, float] | None) -> dict[str, float]:

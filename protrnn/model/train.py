@@ -41,7 +41,7 @@ from protrnn.model.checkpoint import (
 )
 from protrnn.model.device import autocast, resolve_device
 from protrnn.model.fingerprint import Fingerprint, training_fingerprint
-from protrnn.model.loss import evaluate, loss_weights, masked_loss
+from protrnn.model.loss import SELECTION, evaluate, loss_weights, masked_loss
 from protrnn.model.zoo import build_model, count_parameters, model_task
 
 VALID_SEED = 12345
@@ -59,8 +59,6 @@ HISTORY_COLUMNS = {
         "seconds",
     ),
 }
-#: The validation metric that picks the best epoch and drives early stopping.
-SELECTION = {"per_residue": "q8", "per_protein": "accuracy"}
 PRESET_DEFAULTS = {
     "epochs": 10,
     "batch_size": 32,
