@@ -46,7 +46,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protrnn.config import active_preset, load_config, model_spec  # noqa: E402
+from protrnn.config import load_config, model_preset, model_spec  # noqa: E402
 from protrnn.report.convergence import RISE_POINTS, Convergence  # noqa: E402
 
 #: Arrays of an encoded npz with one value per residue (sliced by offsets when subsampling).
@@ -140,8 +140,8 @@ def run_arm(arm: dict, run_dir: Path, out: Path, config_path: Path) -> dict:
     torch.set_num_threads(1)
     config = load_config(config_path)
     spec = {**model_spec(config, arm["model"]), **arm.get("model_overrides", {})}
-    preset = {**active_preset(config, "secondary_structure"), **arm.get("preset", {})}
-    preset["threads"] = 1
+    preset = {**model_preset(config, "secondary_structure", arm["model"]), **arm.get("preset", {})}
+    preset["threads"], preset["max_train_proteins"] = 1, None  # arm_inputs subsamples
     arm_dir = out / arm["name"]
     train_path = arm_inputs(arm, run_dir, out)
     start, cpu_start = time.perf_counter(), _cpu_seconds()

@@ -16,6 +16,7 @@ from protrnn.config import (
     experiment_models,
     check_sources,
     experiment_task,
+    model_preset,
     model_spec,
     prediction_model,
     selected_experiments,
@@ -94,9 +95,9 @@ def dataset_max_proteins(dataset):
     return config["datasets"][dataset].get("max_proteins")
 
 
-def experiment_preset(name):
-    """The preset with the experiment's overrides (experiments.<name>.presets.<preset>)."""
-    return active_preset(config, name)
+def training_preset(wildcards):
+    """The preset one model trains with (experiment and per-model overrides applied)."""
+    return model_preset(config, wildcards.experiment, wildcards.model)
 
 
 def dataset_max_train_proteins(dataset):

@@ -33,7 +33,7 @@ rule train:
         gpu=train_resources_gpu(),
     params:
         spec=lambda wildcards: model_spec(config, wildcards.model),
-        preset=lambda wildcards: experiment_preset(wildcards.experiment),
+        preset=training_preset,
         seed=config["train"]["seed"],
     script:
         "../scripts/train.py"

@@ -116,7 +116,9 @@ def test_missing_backend_benchmark(tmp_path: Path) -> None:
 def test_preset_without_epochs_or_unknown_experiment(tmp_path: Path) -> None:
     config = {"train": {"preset": "cpu"}, "presets": {"cpu": {}}, "experiments": {"ss": {}}}
     path = tmp_path / "results/models/ss/bigru/history.tsv"
-    with pytest.raises(ValueError, match=r"preset 'cpu' \(experiment 'ss'\) lacks 'epochs'"):
+    with pytest.raises(
+        ValueError, match=r"preset 'cpu' \(experiment 'ss', model 'bigru'\) lacks 'epochs'"
+    ):
         history_inputs([path], {"ss": {}}, config)
     other = tmp_path / "results/models/loc/deeploc/history.tsv"
     with pytest.raises(ValueError, match=r"loc/deeploc/history.tsv: experiment 'loc' is not"):

@@ -135,7 +135,7 @@ def test_experiment_preset_overrides():
 
     config = load_config(CONFIG)
     assert active_preset(config, "localization")["max_train_proteins"] == 2500
-    assert active_preset(config, "secondary_structure")["max_train_proteins"] == 5000
+    assert active_preset(config, "secondary_structure")["max_train_proteins"] is None
     bad = base()
     bad["experiments"]["localization"]["presets"] = {"cpu": {"epochz": 3}}
     with pytest.raises(ConfigError, match=r"localization\.presets\.cpu: .*'epochz'"):
@@ -143,6 +143,49 @@ def test_experiment_preset_overrides():
     bad["experiments"]["localization"]["presets"] = {"tpu": {"epochs": 3}}
     with pytest.raises(ConfigError, match=r"localization\.presets\.tpu: not a preset"):
         validate_config(bad)
+
+
+def test_per_model_preset_overrides():
+    from protrnn.config import jobs, model_preset
+
+    config = load_config(CONFIG)
+    rnn = model_preset(config, "secondary_structure", "rnn")
+    assert (rnn["max_train_proteins"], rnn["epochs"]) == (5000, 3) and "models" not in rnn
+    bigru = model_preset(config, "secondary_structure", "bigru")
+    assert (
+        bigru["max_train_proteins"] is None
+        and bigru["epochs"] == config["presets"]["cpu"]["epochs"]
+    )
+    # the dataset keeps what its most demanding model needs: all chains here
+    assert jobs.dataset_max_train_proteins(config, "netsurfp2_train") is None
+    only = load_config(CONFIG)
+    only["experiments"]["secondary_structure"]["models"] = ["rnn", "cnn"]
+    assert jobs.dataset_max_train_proteins(only, "netsurfp2_train") == 5000
+    # an experiment's per-model keys merge into the preset's, model by model
+    config["experiments"]["localization"]["presets"]["cpu"]["models"] = {"deeploc": {"epochs": 2}}
+    assert model_preset(config, "localization", "deeploc")["epochs"] == 2
+    assert model_preset(config, "localization", "deeploc")["max_train_proteins"] == 2500
+    assert model_preset(config, "localization", "bilstm_last")["epochs"] == 6
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ({"bigrux": {"epochs": 2}}, r"presets\.cpu\.models\.bigrux: not a model"),
+        ({"rnn": {"epochz": 2}}, r"presets\.cpu\.models\.rnn: .*'epochz' was unexpected"),
+        ({"rnn": {"epochs": 0}}, r"presets\.cpu\.models\.rnn: 0 is less than the minimum"),
+        ({"rnn": {"models": {}}}, r"presets\.cpu\.models\.rnn: per-model overrides cannot"),
+    ],
+)
+def test_bad_per_model_preset_is_named(models: dict, message: str):
+    config = base()
+    config["presets"]["cpu"]["models"] = models
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+    config = base()
+    config["experiments"]["localization"]["presets"]["cpu"]["models"] = models
+    with pytest.raises(ConfigError, match=message.replace("presets", "localization\\.presets", 1)):
+        validate_config(config)
 
 
 def test_model_type_must_fit_the_task():

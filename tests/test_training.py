@@ -413,3 +413,35 @@ def test_cosine_and_onecycle_schedules_warm_up_then_anneal() -> None:
     rates = [onecycle.lr_at(e, f / 10) for e in range(1, 5) for f in range(10)]
     peak = int(np.argmax(rates))
     assert np.all(np.diff(rates[: peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)
+
+
+def test_model_cap_keeps_the_proteins_the_dataset_cap_keeps(tmp_path: Path) -> None:
+    """A model's ``max_train_proteins`` (the CPU preset's baselines) trains on exactly the
+    proteins that parse_dataset's cap of the same size keeps, test proteins dropped."""
+    from protrnn.data.table import cap_training
+    from protrnn.model.train import cap_training_set
+
+    splits = ["train", "valid", "test", "train"] * 10
+    data = load_encoded(_synthetic(tmp_path / "d.npz", 40, splits=splits))
+    table = pd.DataFrame({"id": data.ids, "split": data.split})
+    for cap in (7, 25):
+        expected = cap_training(table, cap, seed=3)
+        expected = expected[expected["split"] != "test"]["id"].tolist()
+        kept = cap_training_set(data, cap, seed=3)
+        assert kept.ids.tolist() == expected and len(kept) == cap
+    assert cap_training_set(data, None, seed=3) is data
+    assert len(cap_training_set(data, 1000, seed=3)) == 30  # all train + valid proteins
+
+
+def test_preset_cap_changes_what_trains(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "d.npz", 16)
+    logs: list[str] = []
+    train(
+        TINY_RNN,
+        {**PRESET, "epochs": 1, "max_train_proteins": 8},
+        data,
+        tmp_path / "m",
+        3,
+        log=logs.append,
+    )
+    assert any("on cpu, 7 train / 1 valid proteins" in line for line in logs), logs

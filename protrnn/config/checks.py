@@ -95,6 +95,26 @@ def check_dataset_inputs(config: dict) -> None:
             require(bool(ds["files"]), f"config key datasets.{name}.files: no files given")
 
 
+def _check_model_presets(config: dict, where: str, preset: dict) -> None:
+    """A preset's ``models`` name declared models, and each model's merged preset is valid."""
+    for model, keys in (preset.get("models") or {}).items():
+        require(
+            model in config["models"],
+            f"{where}.models.{model}: not a model ({_names(config['models'])})",
+        )
+        merged = {k: v for k, v in preset.items() if k != "models"} | dict(keys or {})
+        errors = preset_errors(merged)
+        if "models" in (keys or {}):
+            errors.insert(0, "per-model overrides cannot have their own 'models'")
+        require(not errors, f"{where}.models.{model}: {errors[0] if errors else ''}")
+
+
+def check_presets(config: dict) -> None:
+    """Each preset's per-model overrides are valid."""
+    for name, preset in config["presets"].items():
+        _check_model_presets(config, f"config key presets.{name}", preset)
+
+
 def _check_experiment_presets(config: dict, where: str, exp: dict) -> None:
     """``experiments.X.presets`` overrides declared presets and keeps them valid."""
     for preset_name, overrides in (exp.get("presets") or {}).items():
@@ -102,8 +122,10 @@ def _check_experiment_presets(config: dict, where: str, exp: dict) -> None:
             preset_name in config["presets"],
             f"{where}.presets.{preset_name}: not a preset ({_names(config['presets'])})",
         )
-        errors = preset_errors({**config["presets"][preset_name], **(overrides or {})})
+        merged = {**config["presets"][preset_name], **(overrides or {})}
+        errors = preset_errors(merged)
         require(not errors, f"{where}.presets.{preset_name}: {errors[0] if errors else ''}")
+        _check_model_presets(config, f"{where}.presets.{preset_name}", merged)
 
 
 def _check_experiment_models(config: dict, where: str, exp: dict) -> None:
@@ -294,6 +316,7 @@ CHECKS: tuple[Callable[[dict], None], ...] = (
     check_file_references,
     check_profile_database,
     check_train_selection,
+    check_presets,
     check_dataset_inputs,
     check_experiments,
     check_predict_model,

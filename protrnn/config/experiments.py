@@ -41,12 +41,26 @@ def experiment_task(config: dict, experiment: str) -> str:
 
 
 def active_preset(config: dict, experiment: str | None = None) -> dict:
-    """The selected preset, with the experiment's overrides for it (``experiments.X.presets``)."""
+    """The selected preset, with the experiment's overrides for it (``experiments.X.presets``);
+    its ``models`` (per-model overrides) merged model by model."""
     name = config["train"]["preset"]
     preset = dict(config["presets"][name])
     if experiment is not None:
-        overrides = (config["experiments"][experiment].get("presets") or {}).get(name) or {}
+        overrides = dict((config["experiments"][experiment].get("presets") or {}).get(name) or {})
+        per_model = {m: dict(v or {}) for m, v in (preset.get("models") or {}).items()}
+        for model, keys in (overrides.pop("models", None) or {}).items():
+            per_model[model] = {**per_model.get(model, {}), **(keys or {})}
         preset.update(overrides)
+        if per_model:
+            preset["models"] = per_model
+    return preset
+
+
+def model_preset(config: dict, experiment: str, model: str) -> dict:
+    """The preset ``model`` of ``experiment`` trains with: the experiment's preset updated by its
+    ``models.<model>`` keys (e.g. fewer epochs or proteins for a baseline)."""
+    preset = active_preset(config, experiment)
+    preset.update((preset.pop("models", None) or {}).get(model) or {})
     return preset
 
 

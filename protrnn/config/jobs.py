@@ -5,9 +5,9 @@ job of each rule (``protrnn.paths`` turns them into paths). No paths here, no he
 from __future__ import annotations
 
 from protrnn.config.experiments import (
-    active_preset,
     ensemble_size,
     experiment_models,
+    model_preset,
     scored_models,
     selected_experiments,
 )
@@ -60,11 +60,13 @@ def dataset_shards(config: dict, dataset: str) -> int:
 
 def dataset_max_train_proteins(config: dict, dataset: str) -> int | None:
     """The preset's cap on train + valid proteins, for training datasets only (the largest cap
-    of the experiments training on it; None when one of them has none)."""
+    of the models training on it; None when one of them has none). Each model then trains on
+    its own cap of these (the same proteins for the same cap)."""
     caps = [
-        active_preset(config, e).get("max_train_proteins")
+        model_preset(config, e, m).get("max_train_proteins")
         for e in selected_experiments(config)
         if train_dataset(config, e) == dataset
+        for m in experiment_models(config, e)
     ]
     if not caps or None in caps:
         return None

@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from protrnn.core.fileio import atomic_write_text
+from protrnn.data.table import subsample
 from protrnn.encode import N_FEATURES, EncodedSet, encoding_spec, load_encoded
 from protrnn.model.batching import collate, make_batches, resolve_buckets
 from protrnn.model.checkpoint import (
@@ -160,6 +162,18 @@ def load_training_set(path: Path, model_spec: dict) -> EncodedSet:
             f"but {path} is a {data.task} dataset"
         )
     return data
+
+
+def cap_training_set(data: EncodedSet, max_train_proteins: int | None, seed: int) -> EncodedSet:
+    """At most ``max_train_proteins`` train + valid proteins (test proteins go), chosen as
+    parse_dataset's cap (:func:`protrnn.data.table.cap_training`) chooses them from the same
+    table: a model capped at N trains on the proteins a dataset capped at N holds."""
+    if not max_train_proteins:
+        return data
+    trainable = np.flatnonzero(data.split != "test")
+    frame = pd.DataFrame({"split": data.split[trainable], "position": trainable})
+    kept = subsample(frame, int(max_train_proteins), seed)["position"].to_numpy()
+    return data.select(np.sort(kept))
 
 
 def split_train_valid(
@@ -411,7 +425,9 @@ def train(
         torch.set_num_threads(int(n_threads))
     seed_everything(seed)
 
-    data = load_training_set(train_path, model_spec)
+    data = cap_training_set(
+        load_training_set(train_path, model_spec), cfg.get("max_train_proteins"), seed
+    )
     s = settings(cfg, dev, data.task)
     rsa = data.task == "per_residue" and data.has_rsa and s.weights["rsa"] > 0
     train_set, valid_set = split_train_valid(data, train_path)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from protrnn.config import active_preset
+from protrnn.config import model_preset
 
 #: predictions.npz arrays the per-residue pairwise tests need.
 RESIDUE_PAIRED_KEYS = ("ids", "correct_ss8", "total_ss8", "correct_ss3", "total_ss3")
@@ -188,13 +188,13 @@ def load_history(path: Path) -> pd.DataFrame:
     return frame
 
 
-def epoch_limit(config: Mapping[str, Any], experiment: str) -> int:
-    """The epoch limit of ``experiment``'s training: its preset's ``epochs``."""
-    preset = active_preset(dict(config), experiment)
+def epoch_limit(config: Mapping[str, Any], experiment: str, model: str) -> int:
+    """The epoch limit of ``model``'s training in ``experiment``: its preset's ``epochs``."""
+    preset = model_preset(dict(config), experiment, model)
     if preset.get("epochs") is None:
         raise ValueError(
-            f"config: preset {config['train']['preset']!r} (experiment {experiment!r}) "
-            "lacks 'epochs'"
+            f"config: preset {config['train']['preset']!r} (experiment {experiment!r}, "
+            f"model {model!r}) lacks 'epochs'"
         )
     return int(preset["epochs"])
 
@@ -212,7 +212,7 @@ def history_inputs(
             raise ValueError(f"{path}: experiment {experiment!r} is not one of the report's")
         name = model if len(experiments) == 1 else f"{experiment}/{model}"
         files[name] = path
-        limits[name] = epoch_limit(config, experiment)
+        limits[name] = epoch_limit(config, experiment, model)
     return files, limits
 
 
