@@ -226,3 +226,11 @@ def test_birnn_matches_torch_bidirectional_on_packed_input(cell: str) -> None:
             got = ours(x, lengths)
             for b, length in enumerate(lengths.tolist()):
                 assert torch.allclose(got[b, :length], expected[b, :length], atol=1e-6)
+
+
+def test_per_protein_types_are_model_types() -> None:
+    """The config's list of many-to-one types (which decides each model's task) names real types."""
+    from protrnn.config.experiments import PER_PROTEIN_TYPES
+    from protrnn.model.zoo import MODEL_TYPES
+
+    assert set(PER_PROTEIN_TYPES) < set(MODEL_TYPES)

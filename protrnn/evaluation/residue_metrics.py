@@ -26,7 +26,7 @@ Conventions (DESIGN.md, "Evaluation"):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -354,6 +354,7 @@ class _ProteinLabels:
     p3: list[np.ndarray]
     p3_from8: list[np.ndarray]
     m: list[np.ndarray]
+    _joined: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -371,9 +372,11 @@ class _ProteinLabels:
         )
 
     def joined(self, name: str) -> np.ndarray:
-        """The concatenation over proteins of field ``name``."""
-        arrays = getattr(self, name)
-        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+        """The concatenation over proteins of field ``name`` (computed once)."""
+        if name not in self._joined:
+            arrays = getattr(self, name)
+            self._joined[name] = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+        return self._joined[name]
 
 
 def _pooled_scores(labels: _ProteinLabels) -> dict:

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from protrnn.config.experiments import model_task as type_task
 from protrnn.core.alphabet import N_AA_TOKENS, SS3, SS8
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -59,15 +60,6 @@ DEFAULTS: dict[str, dict] = {
         "fc": [128],
         "dropout": 0.5,
     },
-}
-#: What each model type predicts: per residue (ss8/ss3/rsa) or per protein (location/membrane).
-TASKS = {
-    "rnn": "per_residue",
-    "cnn": "per_residue",
-    "cnn_rnn": "per_residue",
-    "rnn_attention": "per_protein",
-    "cnn_rnn_pool": "per_protein",
-    "rnn_last": "per_protein",
 }
 POOLS = ("max", "attention", "both")
 
@@ -468,7 +460,7 @@ def _resolve(spec: dict) -> tuple[str, dict]:
 
 def model_task(spec: dict) -> str:
     """'per_residue' or 'per_protein': what the model of ``spec`` predicts."""
-    return TASKS[_resolve(spec)[0]]
+    return type_task(_resolve(spec)[0])
 
 
 def build_model(
@@ -480,7 +472,7 @@ def build_model(
     by the others; ``rsa`` adds the RSA head to per-residue types (a per-protein type refuses it).
     """
     kind, kw = _resolve(spec)
-    if TASKS[kind] == "per_protein":
+    if type_task(kind) == "per_protein":
         if not n_classes:
             raise ValueError(f"model type {kind!r} predicts per protein: give n_classes")
         if rsa:

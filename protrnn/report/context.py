@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from protrnn.evaluation.bootstrap import N_BOOT, SEED
 from protrnn.report.convergence import Convergence, by_model, training_runs
 from protrnn.report.load import (
     RESIDUE_PAIRED_KEYS,
@@ -108,8 +109,8 @@ class ReportInputs:
     redundancy_settings: dict | None = None
     parse_stats: Mapping[str, Mapping[str, Any]] | None = None
     backend_benchmark: Path | None = None
-    n_boot: int = 1000
-    seed: int = 0
+    n_boot: int = N_BOOT
+    seed: int = SEED
     epoch_limits: Mapping[str, int] | None = None
     dataset_tables: list[Path] | None = None
 
