@@ -165,7 +165,7 @@ def test_per_model_preset_overrides():
     config["experiments"]["localization"]["presets"]["cpu"]["models"] = {"deeploc": {"epochs": 2}}
     assert model_preset(config, "localization", "deeploc")["epochs"] == 2
     assert model_preset(config, "localization", "deeploc")["max_train_proteins"] == 2500
-    assert model_preset(config, "localization", "bilstm_last")["epochs"] == 6
+    assert model_preset(config, "localization", "bilstm_last")["epochs"] == 8
 
 
 @pytest.mark.parametrize(
