@@ -50,7 +50,7 @@ from protrnn.config import load_config, model_preset, model_spec  # noqa: E402
 from protrnn.report.convergence import RISE_POINTS, Convergence  # noqa: E402
 
 #: Arrays of an encoded npz with one value per residue (sliced by offsets when subsampling).
-RESIDUE_KEYS = ("aa", "pssm", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
+RESIDUE_KEYS = ("aa", "pssm", "extra", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
 #: Arrays with one value per protein.
 PROTEIN_KEYS = ("ids", "split", "lengths", "label", "membrane")
 TEST_SETS = {"cb513": "eval_mask", "ts115": "eval_mask"}

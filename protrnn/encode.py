@@ -1,7 +1,10 @@
 """Encode a canonical dataset table + raw profiles into one compressed npz, and read it back.
 
-Model input per residue: one-hot(residue, 21) ++ scaled PSSM (20) = 41 float32 features, built per
-protein on demand (:meth:`EncodedSet.features`) so that a whole dataset is never expanded at once.
+Model input per residue: the concatenation of the chosen feature blocks (:data:`FEATURE_BLOCKS`,
+config ``encode.features``; default :data:`DEFAULT_FEATURES`: one-hot(residue, 21) ++ scaled PSSM
+(20) = 41 float32 features), built per protein on demand (:meth:`EncodedSet.features`) so that a
+whole dataset is never expanded at once. Blocks from the profiles' extra columns
+(:mod:`protrnn.profiles.extras`) are stored scaled, as float16 ``extra`` (only when chosen).
 
 Targets: per residue ``ss8``/``ss3`` (int8, -1 unknown), ``eval_mask``/``cb513_mask`` and ``rsa``
 (float32 relative solvent accessibility, NaN unknown; ``has_rsa`` says whether any residue has
@@ -35,11 +38,14 @@ from protrnn.core.alphabet import (
     sequence_hash,
 )
 from protrnn.core.fileio import atomic_path
+from protrnn.profiles import extras as extra_columns
 from protrnn.profiles.store import provenance_path, read_provenance
 
 #: PSSM scaling applied at encoding: logistic ``1 / (1 + exp(-x))`` of the raw log-odds score x,
 #: stored as float16 in [0, 1] (raw 0 -> 0.5).
 SCALING = "logistic"
+#: The width of the default encoding (:data:`DEFAULT_FEATURES`); a set's own is
+#: :attr:`EncodedSet.n_features`.
 N_FEATURES = N_AA_TOKENS + N_AA  # 41
 TASKS = ("per_residue", "per_protein")
 _RESIDUE_COLUMNS = ("ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
@@ -52,16 +58,111 @@ ENCODING_VERSION = 1
 PROFILE_KEYS = ("backend", "database", "database_checksum", "parameters")
 
 
-def encoding_spec() -> dict:
+@dataclass(frozen=True)
+class FeatureBlock:
+    """Columns of the model input: ``width`` values per residue taken from ``source`` (``aa``:
+    one-hot residue, ``pssm``: the scaled PSSM, ``extra``: the profile's extra columns
+    ``columns`` scaled by ``scaling``), named ``spec`` in :func:`encoding_spec`."""
+
+    spec: str
+    width: int
+    source: str
+    columns: slice | None = None
+    scaling: str = "identity"
+
+
+def _one(column: int) -> slice:
+    return slice(column, column + 1)
+
+
+#: The feature blocks of ``encode.features`` (docs/architecture.md, "Profile columns and feature
+#: blocks"). Scalings: ``identity``; ``saturating`` 1 - 2^-x (bits: 0 -> 0, 1 -> 0.5, 2 -> 0.75);
+#: ``log`` min(1, log2(1 + n) / 10) (n = 0 -> 0, 1023 or more -> 1).
+FEATURE_BLOCKS: dict[str, FeatureBlock] = {
+    "onehot": FeatureBlock(f"onehot{N_AA_TOKENS}", N_AA_TOKENS, "aa"),
+    "pssm": FeatureBlock(f"pssm_{SCALING}{N_AA}", N_AA, "pssm", scaling=SCALING),
+    "profile_probs": FeatureBlock("profile_probs_identity20", N_AA, "extra", extra_columns.PROBS),
+    "information": FeatureBlock(
+        "information_saturating1", 1, "extra", _one(extra_columns.INFORMATION), "saturating"
+    ),
+    "depth": FeatureBlock("depth_log1", 1, "extra", _one(extra_columns.DEPTH), "log"),
+    "gap_fraction": FeatureBlock(
+        "gap_fraction_identity1", 1, "extra", _one(extra_columns.GAP_FRACTION)
+    ),
+}
+#: Today's encoding: one-hot(21) ++ logistic PSSM (20).
+DEFAULT_FEATURES: tuple[str, ...] = ("onehot", "pssm")
+_SCALINGS = {
+    "identity": lambda x: x,
+    "saturating": lambda x: 1.0 - np.exp2(-np.maximum(x, 0.0)),
+    "log": lambda x: np.minimum(np.log2(1.0 + np.maximum(x, 0.0)) / 10.0, 1.0),
+}
+
+
+def check_features(features: Sequence[str]) -> tuple[str, ...]:
+    """``features`` as a tuple; ValueError naming ``encode.features`` when empty, repeated or
+    unknown."""
+    chosen = tuple(str(f) for f in features)
+    unknown = [f for f in chosen if f not in FEATURE_BLOCKS]
+    if not chosen or unknown or len(set(chosen)) != len(chosen):
+        raise ValueError(
+            f"encode.features {list(chosen)}: needs distinct names from {list(FEATURE_BLOCKS)}"
+            + (f" (unknown: {unknown})" if unknown else "")
+        )
+    return chosen
+
+
+def needs_extras(features: Sequence[str]) -> bool:
+    """Whether ``features`` use the profiles' extra columns."""
+    return any(FEATURE_BLOCKS[f].source == "extra" for f in check_features(features))
+
+
+def _extra_width(features: Sequence[str]) -> int:
+    return sum(FEATURE_BLOCKS[f].width for f in features if FEATURE_BLOCKS[f].source == "extra")
+
+
+def encoding_spec(features: Sequence[str] = DEFAULT_FEATURES) -> dict:
     """The feature encoding of :meth:`EncodedSet.features` as data (stored with encoded sets
-    and models; equal dicts mean interchangeable features)."""
-    return {
+    and models; equal dicts mean interchangeable features). The default is the encoding of
+    every release before ``encode.features`` existed, key for key."""
+    chosen = check_features(features)
+    spec = {
         "version": ENCODING_VERSION,
-        "features": [f"onehot{N_AA_TOKENS}", f"pssm_{SCALING}{N_AA}"],
-        "n_features": N_FEATURES,
+        "features": [FEATURE_BLOCKS[f].spec for f in chosen],
+        "n_features": sum(FEATURE_BLOCKS[f].width for f in chosen),
         "aa_alphabet": AA_ALPHABET,
         "pssm_columns": AMINO_ACIDS,
     }
+    if needs_extras(chosen):
+        spec["extras_version"] = extra_columns.EXTRAS_VERSION
+    return spec
+
+
+def features_of_encoding(
+    encoding: dict | None, source: object, remedy: str = "delete it and encode it again"
+) -> tuple[str, ...]:
+    """The feature blocks of a recorded :func:`encoding_spec` (None: written before it was
+    recorded: the default); ValueError naming ``source`` (and ending with ``remedy``) when this
+    code cannot build exactly those features."""
+    if encoding is None:
+        return DEFAULT_FEATURES
+    by_spec = {block.spec: name for name, block in FEATURE_BLOCKS.items()}
+    names = encoding.get("features") if isinstance(encoding, dict) else None
+    if not isinstance(names, list) or not names:
+        raise ValueError(f"{source}: feature encoding {encoding!r} names no features; {remedy}")
+    unknown = [n for n in names if n not in by_spec]
+    if unknown:
+        raise ValueError(
+            f"{source}: feature encoding names block(s) {unknown} unknown to this protrnn (it "
+            f"builds {sorted(by_spec)}); {remedy}"
+        )
+    features = tuple(by_spec[n] for n in names)
+    if encoding != encoding_spec(features):
+        raise ValueError(
+            f"{source}: encoded as {encoding}, this code encodes {encoding_spec(features)} "
+            f"(the feature encoding differs); {remedy}"
+        )
+    return features
 
 
 def _profile_record(record: dict, source: Path) -> dict:
@@ -172,12 +273,15 @@ def _check_table(table: pd.DataFrame, task: str) -> None:
         raise ValueError(f"dataset table lacks column(s) {sorted(missing)}")
 
 
-def _empty_arrays(lengths: np.ndarray) -> dict[str, np.ndarray]:
-    """Offsets and uninitialised residue arrays (filled per protein), unknown protein labels."""
+def _empty_arrays(lengths: np.ndarray, n_extra: int) -> dict[str, np.ndarray]:
+    """Offsets and uninitialised residue arrays (filled per protein; ``extra`` only when
+    ``n_extra`` > 0), unknown protein labels."""
     n, total = len(lengths), int(lengths.sum())
     offsets = np.zeros(n, dtype=np.int64)
     offsets[1:] = np.cumsum(lengths, dtype=np.int64)[:-1]
+    extra = {"extra": np.empty((total, n_extra), dtype=np.float16)} if n_extra else {}
     return {
+        **extra,
         "lengths": lengths,
         "offsets": offsets,
         "aa": np.empty(total, dtype=np.uint8),
@@ -205,6 +309,34 @@ def _profile(pid: str, seq: str, profiles: dict[str, np.ndarray]) -> np.ndarray:
     return prof
 
 
+def scaled_extras(features: Sequence[str], extras: np.ndarray) -> np.ndarray:
+    """The extra-column blocks of ``features`` (in order) from raw L x 23 ``extras``, scaled."""
+    raw = np.asarray(extras, dtype=np.float64)
+    parts = [
+        _SCALINGS[block.scaling](raw[:, block.columns])
+        for block in (FEATURE_BLOCKS[f] for f in features)
+        if block.source == "extra"
+    ]
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def _extras_of(
+    pid: str, seq: str, extras: dict[str, np.ndarray] | None, features: Sequence[str]
+) -> np.ndarray:
+    """The scaled extra blocks of ``seq`` (its raw extra columns looked up by sequence hash)."""
+    key = sequence_hash(seq)
+    if extras is None or key not in extras:
+        raise KeyError(
+            f"protein {pid!r}: no extra profile columns for sequence hash {key} "
+            f"(encode.features {list(features)} need them)"
+        )
+    try:
+        extra_columns.check_extras("encode", key, extras[key], len(seq))
+    except ValueError as err:
+        raise ValueError(f"protein {pid!r}: {err}") from None
+    return scaled_extras(features, extras[key])
+
+
 def _encode_residues(
     arrays: dict[str, np.ndarray],
     start: int,
@@ -213,7 +345,8 @@ def _encode_residues(
     profiles: dict[str, np.ndarray],
     texts: dict[str, str],
 ) -> None:
-    """Fill one protein's residue block (from ``start``) with residues, PSSM, labels and masks."""
+    """Fill one protein's residue block (from ``start``) with residues, PSSM, labels and masks
+    (the extra blocks are filled by the caller)."""
     length = len(seq)
     if length == 0:
         raise ValueError(f"protein {pid!r}: empty sequence")
@@ -257,11 +390,17 @@ def _column(table: pd.DataFrame, name: str) -> list:
 
 
 def _encode_proteins(
-    table: pd.DataFrame, profiles: dict[str, np.ndarray], task: str, classes: list[str]
+    table: pd.DataFrame,
+    profiles: dict[str, np.ndarray],
+    task: str,
+    classes: list[str],
+    extras: tuple[Sequence[str], dict[str, np.ndarray] | None],
 ) -> dict[str, np.ndarray]:
-    """Residue and per-protein arrays of every protein of ``table``, in table order."""
+    """Residue and per-protein arrays of every protein of ``table``, in table order
+    (``extras``: the chosen features and the raw extra columns by sequence hash)."""
+    features, extra_by_hash = extras
     lengths = np.array([len(_text(s)) for s in table["sequence"]], dtype=np.int32)
-    arrays = _empty_arrays(lengths)
+    arrays = _empty_arrays(lengths, _extra_width(features))
     class_index = {c: k for k, c in enumerate(classes)}
     cells = {c: _column(table, c) for c in (*_RESIDUE_COLUMNS, "label", "membrane")}
     ids = table["id"].astype(str)
@@ -269,6 +408,9 @@ def _encode_proteins(
         texts = {c: _text(cells[c][i]) for c in _RESIDUE_COLUMNS}
         start = int(arrays["offsets"][i])
         _encode_residues(arrays, start, pid, _text(seq), profiles, texts)
+        if "extra" in arrays:
+            block = _extras_of(pid, _text(seq), extra_by_hash, features)
+            arrays["extra"][start : start + len(block)] = block
         arrays["label"][i], arrays["membrane"][i] = _protein_targets(
             pid, _text(cells["label"][i]), _text(cells["membrane"][i]), task, class_index
         )
@@ -282,8 +424,14 @@ def encode_dataset(
     task: str = "per_residue",
     classes: list[str] | None = None,
     profile_provenance: dict | None = None,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    extras: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write the encoded dataset npz (docs/architecture.md) for ``table``; return a summary.
+
+    ``features``: the feature blocks (:data:`FEATURE_BLOCKS`); blocks of the profiles' extra
+    columns need ``extras`` (sequence hash -> raw L x 23 columns,
+    :func:`protrnn.profiles.store.read_shard` with ``extras=True``).
 
     Per-protein sets (``task="per_protein"``): ``label`` becomes the index of the protein's class
     name in ``classes`` (default: the table's labels, sorted; pass the dataset's declared classes
@@ -293,9 +441,10 @@ def encode_dataset(
     JSON string ``provenance``.
     """
     _check_table(table, task)
+    features = check_features(features)
     classes = _protein_classes(table, task, classes)
-    encoded = _encode_proteins(table, profiles, task, classes)
-    provenance = {"encoding": encoding_spec(), "profiles": profile_provenance}
+    encoded = _encode_proteins(table, profiles, task, classes, (features, extras))
+    provenance = {"encoding": encoding_spec(features), "profiles": profile_provenance}
     arrays = {
         "ids": np.array(table["id"].astype(str).tolist(), dtype=str),
         "split": np.array(table["split"].astype(str).tolist(), dtype=str),
@@ -310,6 +459,8 @@ def encode_dataset(
         "task": np.array(task),
         "provenance": np.array(json.dumps(provenance, sort_keys=True)),
     }
+    if "extra" in encoded:
+        arrays["extra"] = encoded["extra"]
     with atomic_path(out_path) as tmp:
         np.savez_compressed(tmp, **arrays)
     return {"n_proteins": len(table), "n_residues": int(encoded["lengths"].sum())}
@@ -320,7 +471,8 @@ class EncodedSet:
     """Proteins of an encoded dataset. Residue arrays are shared; proteins index into them.
 
     ``label`` and ``membrane`` are per protein (-1 unknown); ``rsa`` is per residue (NaN unknown).
-    Fields after ``cb513_mask`` have defaults (a per-residue set without RSA).
+    Fields after ``cb513_mask`` have defaults (a per-residue set without RSA, default features).
+    ``extra`` holds the scaled extra-column blocks of ``feature_blocks`` (None when none).
     """
 
     ids: np.ndarray
@@ -341,8 +493,12 @@ class EncodedSet:
     rsa: np.ndarray | None = None
     has_rsa: bool = False
     provenance: dict | None = None
+    feature_blocks: tuple[str, ...] = DEFAULT_FEATURES
+    extra: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if (self.extra is None) != (_extra_width(self.feature_blocks) == 0):
+            raise ValueError(f"features {list(self.feature_blocks)} and extra columns disagree")
         if self.membrane is None:
             object.__setattr__(self, "membrane", np.full(len(self.ids), -1, dtype=np.int64))
         if self.rsa is None:
@@ -350,6 +506,15 @@ class EncodedSet:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def n_features(self) -> int:
+        """Model inputs per residue."""
+        return sum(FEATURE_BLOCKS[f].width for f in self.feature_blocks)
+
+    def encoding(self) -> dict:
+        """:func:`encoding_spec` of this set's features."""
+        return encoding_spec(self.feature_blocks)
 
     def select(self, indices: np.ndarray | list[int]) -> EncodedSet:
         """The proteins at ``indices`` (residue arrays are not copied)."""
@@ -372,12 +537,15 @@ class EncodedSet:
         """sha256 of what these proteins are, in order: task, classes, ids, splits, labels and
         every residue array (features and targets)."""
         names = [self.task, self.scaling, list(self.classes), self.ids.tolist()]
+        if self.feature_blocks != DEFAULT_FEATURES:  # the default's digest is the older one
+            names.append(list(self.feature_blocks))
         h = hashlib.sha256(json.dumps([*names, self.split.tolist()]).encode())
         for array in (self.lengths, self.label, self.membrane):
             h.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+        arrays = _DIGESTED_RESIDUE_ARRAYS + (("extra",) if self.extra is not None else ())
         for i in range(len(self)):
             s = self._slice(i)
-            for name in _DIGESTED_RESIDUE_ARRAYS:
+            for name in arrays:
                 h.update(np.ascontiguousarray(getattr(self, name)[s]).tobytes())
         return h.hexdigest()
 
@@ -386,11 +554,21 @@ class EncodedSet:
         return slice(start, start + int(self.lengths[i]))
 
     def features(self, i: int) -> np.ndarray:
-        """L x 41 float32: one-hot(residue, 21) ++ scaled PSSM (20)."""
+        """L x :attr:`n_features` float32: the blocks of :attr:`feature_blocks` side by side
+        (default: one-hot(residue, 21) ++ scaled PSSM (20))."""
         s = self._slice(i)
-        out = np.zeros((int(self.lengths[i]), N_FEATURES), dtype=np.float32)
-        out[np.arange(out.shape[0]), self.aa[s]] = 1.0
-        out[:, N_AA_TOKENS:] = self.pssm[s]
+        out = np.zeros((int(self.lengths[i]), self.n_features), dtype=np.float32)
+        column, extra_column = 0, 0
+        for block in (FEATURE_BLOCKS[f] for f in self.feature_blocks):
+            if block.source == "aa":
+                out[np.arange(out.shape[0]), column + self.aa[s]] = 1.0
+            elif block.source == "pssm":
+                out[:, column : column + block.width] = self.pssm[s]
+            else:
+                stop = extra_column + block.width
+                out[:, column : column + block.width] = self.extra[s, extra_column:stop]
+                extra_column = stop
+            column += block.width
         return out
 
     def targets(self, i: int) -> dict[str, np.ndarray]:
@@ -408,19 +586,34 @@ class EncodedSet:
 
 def _read_provenance(path: Path, data: np.lib.npyio.NpzFile) -> dict | None:
     """The npz's provenance (None in files written before it existed); its encoding must be
-    this code's (:func:`encoding_spec`)."""
+    one this code builds (:func:`features_of_encoding`)."""
     if "provenance" not in data:
         return None
     try:
         provenance = json.loads(str(data["provenance"]))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: provenance is not valid JSON ({err})") from None
-    if provenance.get("encoding") != encoding_spec():
-        raise ValueError(
-            f"{path}: encoded as {provenance.get('encoding')}, this code encodes "
-            f"{encoding_spec()}; delete it and encode it again"
-        )
+    encoding = provenance.get("encoding") if isinstance(provenance, dict) else None
+    if not isinstance(encoding, dict):
+        raise ValueError(f"{path}: provenance records no feature encoding; encode it again")
+    features_of_encoding(encoding, path)
     return provenance
+
+
+def _extra_of(
+    path: Path, data: np.lib.npyio.NpzFile, features: tuple[str, ...]
+) -> np.ndarray | None:
+    """The ``extra`` array the features need (checked against them), or None."""
+    width = _extra_width(features)
+    if not width:
+        return None
+    if "extra" not in data or data["extra"].shape != (len(data["aa"]), width):
+        shape = data["extra"].shape if "extra" in data else None
+        raise ValueError(
+            f"{path}: features {list(features)} need an extra array of {width} columns per "
+            f"residue, found {shape}; encode it again"
+        )
+    return data["extra"]
 
 
 def load_encoded(path: Path) -> EncodedSet:
@@ -445,6 +638,8 @@ def load_encoded(path: Path) -> EncodedSet:
                 f"{path}: per-protein set written by an older protrnn (no class names); "
                 "delete it and encode it again"
             )
+        provenance = _read_provenance(Path(path), data)
+        features = features_of_encoding((provenance or {}).get("encoding"), path)
         return EncodedSet(
             ids=data["ids"],
             split=data["split"],
@@ -463,5 +658,7 @@ def load_encoded(path: Path) -> EncodedSet:
             membrane=data.get("membrane"),
             rsa=data.get("rsa"),
             has_rsa=bool(data["has_rsa"]) if "has_rsa" in data else False,
-            provenance=_read_provenance(Path(path), data),
+            provenance=provenance,
+            feature_blocks=features,
+            extra=_extra_of(Path(path), data, features),
         )

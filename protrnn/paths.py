@@ -46,6 +46,13 @@ PREDICT_IDS = PREDICT_DIR + "/ids.tsv"
 PREDICT_SUMMARY = PREDICT_DIR + "/summary.json"
 PREDICT_ENCODED = PREDICT_DIR + "/encoded.npz"
 
+# -- released models (python -m protrnn.release; protrnn predict's default model) ---------------
+#: The repository's folder of released models; the files below are relative to a release folder.
+RELEASE_ROOT = "models"
+RELEASED_MODEL = "{experiment}/model.pt"
+RELEASED_CARD = "{experiment}/MODEL_CARD.md"
+RELEASED_CARD_JSON = "{experiment}/card.json"
+
 # -- report --------------------------------------------------------------------------------------
 REPORT_HTML = "results/report/index.html"
 REPORT_ACCURACY = "results/report/accuracy.tsv"

@@ -18,7 +18,8 @@ or only the nucleotide letters ``ACGTUN``) are predicted with a one-line warning
 
 Checked before any search (each a one-line error naming the input): the FASTA, ``out_dir`` (not
 an existing file), the model (exists, is a protrnn model, predicts per residue, was trained on
-this code's feature encoding: :func:`check_model_provenance`), the backend, its parameters and
+features this code builds: :func:`check_model_provenance`; the queries are encoded with exactly
+the model's recorded ``encode.features``), the backend, its parameters and
 the database. A model trained on profiles of another backend, database or search parameters is
 used with a warning; so is a model file that records no provenance (written by an older
 protrnn). Warnings go to ``warn`` and to ``summary.json`` (``warnings``).
@@ -92,7 +93,13 @@ from protrnn.core.alphabet import SS3, SS8, sequence_hash
 from protrnn.core.diskspace import no_space_left_on
 from protrnn.core.fasta import iter_fasta
 from protrnn.core.tracks import IndexRow, index_html, track_svg
-from protrnn.encode import EncodedSet, encode_dataset, encoding_spec, load_encoded
+from protrnn.encode import (
+    DEFAULT_FEATURES,
+    EncodedSet,
+    encode_dataset,
+    features_of_encoding,
+    load_encoded,
+)
 from protrnn.model.batching import make_batches
 from protrnn.model.checkpoint import read_model_provenance
 from protrnn.model.inference import load_model, predict_proba
@@ -301,11 +308,7 @@ def check_model_provenance(
             f"{model_path} records no provenance (written by an older protrnn): its feature "
             "encoding and training profiles cannot be checked against this run"
         ]
-    if provenance["encoding"] != encoding_spec():
-        raise ValueError(
-            f"{model_path}: trained on feature encoding {provenance['encoding']!r}, but this "
-            f"protrnn encodes {encoding_spec()!r}: retrain the model with this version"
-        )
+    features_of_encoding(provenance["encoding"], model_path, "retrain the model with this version")
     trained = provenance.get("profiles")
     if not isinstance(trained, dict):
         return [f"{model_path} does not record its training profiles: they cannot be checked"]
@@ -488,7 +491,13 @@ def _encode_and_predict(
     table = pd.DataFrame({"id": ids, "sequence": [s for _, s in run.records], "split": "test"})
     provenance = found.setting.describe()
     encode_dataset(
-        table, found.profiles, staging / "encoded.npz", "per_residue", profile_provenance=provenance
+        table,
+        found.profiles,
+        staging / "encoded.npz",
+        "per_residue",
+        profile_provenance=provenance,
+        features=getattr(model, "feature_blocks", DEFAULT_FEATURES),  # those it was trained on
+        extras=found.profiles.extras,
     )
     encoded = load_encoded(staging / "encoded.npz")
     preds = predict_encoded(model, encoded, run.device, max_residues=run.max_residues)

@@ -1,5 +1,10 @@
-"""Encode a dataset: one-hot residues + scaled PSSM + masks, compressed, with the provenance of
-the encoding and of the profiles (from the shards' provenance JSONs)."""
+"""Encode a dataset: the feature blocks of encode.features (default: one-hot residues + scaled
+PSSM) + masks, compressed, with the provenance of the encoding and of the profiles (from the
+shards' provenance JSONs). A non-default encode.features is a param (so changing it reruns
+encode and everything downstream); the default adds none, so earlier outputs stay current.
+"""
+
+from protrnn.config import encode_params
 
 
 rule encode:
@@ -22,6 +27,7 @@ rule encode:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
+        **encode_params(config),
         task=lambda wildcards: config["datasets"][wildcards.dataset]["task"],
         classes=lambda wildcards: config["datasets"][wildcards.dataset].get("classes"),
     script:

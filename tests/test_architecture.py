@@ -116,7 +116,7 @@ def _direct_rules(name: str, targets: set[str]) -> Iterator[str]:
         yield from (f"format imports format {t}" for t in lib if _format_module(t))
     if _backend(name):
         yield from (f"backend imports backend {t}" for t in lib if _backend(t))
-    for entry in ("protrnn.report", "protrnn.predict", "protrnn.cli"):
+    for entry in ("protrnn.report", "protrnn.predict", "protrnn.cli", "protrnn.release"):
         if _in(name, entry) or (name, entry) in ENTRY_POINT_IMPORTS:
             continue
         yield from (f"imports entry point {t}" for t in lib if _in(t, entry))
@@ -221,6 +221,7 @@ def test_synthetic_clean_tree_passes(tmp_path: Path) -> None:
         ("evaluation/sov.py", "def f():\n    import protrnn.model.train\n", "model.train"),
         ("report/figures.py", "from ..model import inference\n", "imports protrnn.model"),
         ("model/zoo.py", "from protrnn.report import build\n", "imports entry point"),
+        ("model/zoo.py", "from protrnn.release import make\n", "imports entry point"),
         ("data/formats/text.py", "from protrnn.data.formats import dcrnn\n", "format imports"),
         ("profiles/backends/a.py", "from protrnn.profiles.backends import b\n", "backend"),
     ],
@@ -230,6 +231,7 @@ def test_synthetic_forbidden_import_fails(
 ) -> None:
     files = dict(CLEAN)
     files.update({"data/formats/dcrnn.py": "", "profiles/backends/b.py": "", rel: text})
+    files["release/make.py"] = ""
     found = violations(_tree(tmp_path, files))
     assert any(expected in line for line in found), found
 

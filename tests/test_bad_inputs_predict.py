@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 
 torch = pytest.importorskip("torch")
 
+from protrnn import cli  # noqa: E402
 from protrnn import predict as predict_module  # noqa: E402
 from protrnn.cli import main  # noqa: E402
 from protrnn.config import ConfigError, load_config  # noqa: E402
@@ -385,3 +387,119 @@ def test_model_of_another_backend_warns_naming_it(world: dict) -> None:
     assert str(world["model"]) in line and "backend 'psiblast' -> 'mmseqs2'" in line
     assert "database checksum" not in line and "evalue 10.0 -> 0.001" in line
     assert check_model_provenance(world["model"], {**provenance, "profiles": None}, setting)
+
+
+# ---------------------------------------------------------------- defaults: model and database
+@pytest.fixture
+def fresh_clone(world: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The CLI's repository moved to an empty folder (no models/, no resources/); a mirror
+    holding the world's database FASTA, declared as the config's one database file."""
+    repo = tmp_path / "clone"
+    repo.mkdir()
+    monkeypatch.setattr(cli, "REPO_ROOT", repo)
+    monkeypatch.setattr(cli, "RELEASED_MODEL", repo / "models" / "secondary_structure" / "model.pt")
+    mirror = tmp_path / "mirror"
+    (mirror / "seqdb").mkdir(parents=True)
+    source = world["root"] / "db.fasta.gz"
+    (mirror / "seqdb" / "tiny.fasta.gz").write_bytes(source.read_bytes())
+    config = yaml.safe_load(world["config"].read_text())
+    config["files"]["tiny_db"] = {
+        "url": None, "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "mirror_path": "seqdb/tiny.fasta.gz",
+    }  # fmt: skip
+    config["profile_databases"] = {"tiny": ["tiny_db"]}
+    config["profiles"]["database"] = "tiny"
+    path = tmp_path / "clone_config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return {"repo": repo, "mirror": mirror, "config": path, "db": repo / "resources" / "profile_db"}
+
+
+def _run_default(world: dict, clone: dict, out: Path, extra: list[str], model: bool = True) -> int:
+    """``protrnn predict`` without --database (and without --model unless ``model``)."""
+    argv = ["predict", "--fasta", str(world["good"]), "--out", str(out)]
+    argv += ["--config", str(clone["config"]), *extra]
+    return main(argv + (["--model", str(world["model"])] if model else []))
+
+
+def _mirror(clone: dict) -> list[str]:
+    return ["--mirror", str(clone["mirror"])]
+
+
+def _failed(code: int, capsys: pytest.CaptureFixture, n_lines: int = 1) -> list[str]:
+    """Assert exit status 2 and ``n_lines`` lines on stderr, the last an error; return them."""
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(lines) == n_lines, lines
+    assert lines[-1].startswith("protrnn: error: "), lines
+    return lines
+
+
+def test_no_model_given_uses_the_released_model(
+    world: dict, fresh_clone: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Without --model: the released model of the repository, or one line naming it."""
+    out = tmp_path / "out"
+    lines = _failed(_run_default(world, fresh_clone, out, _mirror(fresh_clone), False), capsys)
+    assert f"the released model {cli.RELEASED_MODEL} does not exist" in lines[0]
+    assert not out.exists() and not fresh_clone["db"].exists()
+    cli.RELEASED_MODEL.parent.mkdir(parents=True)
+    cli.RELEASED_MODEL.write_bytes(world["model"].read_bytes())
+    assert _run_default(world, fresh_clone, out, _mirror(fresh_clone), False) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == str(cli.RELEASED_MODEL) and summary["warnings"] == []
+
+
+def test_default_database_is_built_once_from_the_mirror(
+    world: dict, fresh_clone: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """No --database on a fresh clone: fetched (sha256 checked), built in place, one line; the
+    second run reuses it silently, and its outputs equal those of the given database."""
+    out = tmp_path / "out"
+    assert _run_default(world, fresh_clone, out, _mirror(fresh_clone)) == 0
+    lines = capsys.readouterr().err.splitlines()
+    folder = fresh_clone["db"] / "tiny" / "mmseqs2"
+    assert len(lines) == 1 and lines[0].startswith("protrnn: building the profile database tiny")
+    assert str(folder) in lines[0] and str(fresh_clone["mirror"]) in lines[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["warnings"] == [] and summary["database"] == str(folder / "db")
+    assert summary["profiles"] == summary["model_profiles"]
+    assert (fresh_clone["repo"] / "resources" / "downloads" / "tiny_db").is_file()
+    assert [p.name for p in (fresh_clone["db"] / "tiny").iterdir()] == ["mmseqs2"]
+    assert _run_default(world, fresh_clone, tmp_path / "again", []) == 0  # no mirror needed now
+    assert capsys.readouterr().err == ""
+    _predict(world, tmp_path / "given", cache_dir=None)
+    for name in ("predictions.fasta", "ss2/p1.ss2", "ss2/p1.ss8", "ss2/p2.ss8"):
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "given" / name).read_bytes()
+
+
+def test_default_database_of_a_bad_mirror_file(
+    world: dict, fresh_clone: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A mirror file of another checksum: one line naming the file key, nothing left behind."""
+    (fresh_clone["mirror"] / "seqdb" / "tiny.fasta.gz").write_bytes(gzip.compress(b">x\nMKV\n"))
+    code = _run_default(world, fresh_clone, tmp_path / "out", _mirror(fresh_clone))
+    lines = _failed(code, capsys, n_lines=2)
+    assert lines[0].startswith("protrnn: building") and "checksum mismatch for tiny_db" in lines[1]
+    downloads = fresh_clone["repo"] / "resources" / "downloads"
+    assert list(downloads.iterdir()) == [] and not fresh_clone["db"].exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_database_without_a_mirror(
+    world: dict, fresh_clone: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A mirror-only file and no mirror: one line saying to give --mirror."""
+    lines = _failed(_run_default(world, fresh_clone, tmp_path / "out", []), capsys, n_lines=2)
+    assert "tiny_db is only available through a mirror" in lines[1]
+    assert "give --mirror DIR" in lines[1] and not fresh_clone["db"].exists()
+
+
+def test_bad_fasta_fails_before_the_database_is_built(
+    world: dict, fresh_clone: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    fasta = tmp_path / "bad.fa"
+    fasta.write_text(">p1\nAC1DE\n")
+    code = main(["predict", "--fasta", str(fasta), "--out", str(tmp_path / "out"),
+                 "--config", str(fresh_clone["config"]), "--model", str(world["model"]),
+                 *_mirror(fresh_clone)])  # fmt: skip
+    lines = _failed(code, capsys)
+    assert str(fasta) in lines[0] and not (fresh_clone["repo"] / "resources").exists()

@@ -13,6 +13,7 @@ import pytest
 from protrnn.core.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import file_sha256, normalize_fast
+from tests.extras_checks import check_chimera, check_family
 from tests.synthetic import mutate, random_seq
 
 pytest.importorskip("pyhmmer", reason="the jackhmmer backend needs pyhmmer (pip install pyhmmer)")
@@ -196,3 +197,22 @@ def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     r = float(np.mean((a * b).mean(1)))
     print(f"jackhmmer vs mmseqs2: mean per-position Pearson r = {r:.3f}")
     assert r > 0.5
+
+
+def test_extra_columns(databases: dict, family: dict) -> None:
+    """Match emission probabilities, information, depth and gap fraction: ranges, no-hit values,
+    the conserved W, independent of the query's own copy, depth only where homologues align."""
+    queries = {"q": family["query"], "o": family["orphan"], "c": family["chimera"]}
+    with_db, _ = _search(databases, "with", queries)
+    without_db, _ = _search(databases, "without", queries)
+    check_family(with_db, without_db, family["query"], family["orphan"], 12, CONSERVED)
+    check_chimera(without_db.extras["c"], slice(0, 80), slice(80, 160))
+
+
+def test_msa_coverage_counts_each_row_over_its_span() -> None:
+    """Insert columns (query gap) are skipped; flanks outside a row's span are not gaps."""
+    query_row = "AC.DEF"
+    rows = ["--.DE-", "AcgD-F", "......"]
+    depth, gaps = jackhmmer.msa_coverage(query_row, rows, 5)
+    assert depth.tolist() == [1, 1, 2, 1, 1]
+    assert gaps.tolist() == [0, 0, 0, 1, 0]

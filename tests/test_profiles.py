@@ -24,6 +24,7 @@ from protrnn.profiles.backends.mmseqs2 import (
 from protrnn.profiles.blosum import BLOSUM62, blosum_profile
 from protrnn.profiles.service import profiles_for, search_setting
 from protrnn.profiles.store import read_provenance, read_shard, write_shard
+from tests.extras_checks import check_chimera, check_family
 from tests.synthetic import mutate, random_seq
 
 # --- BLOSUM62 -----------------------------------------------------------------------------
@@ -170,6 +171,39 @@ def test_self_hit_never_contributes(databases: dict, family: dict) -> None:
     assert prof_without[q].dtype == np.float32
 
 
+def test_extra_columns(databases: dict, family: dict) -> None:
+    """result2profile probabilities, information, depth and gap fraction: ranges, no-hit values,
+    the conserved W, independent of the query's own copy, depth only where homologues align."""
+    query, orphan = family["query"], family["orphan"]
+    chimera = query[:80] + random_seq(np.random.default_rng(5), 80)
+    with_db, _ = _search(databases, "with", [query, orphan, chimera])
+    without_db, _ = _search(databases, "without", [query, orphan, chimera])
+    names = {sequence_hash(query): "q", sequence_hash(orphan): "o", sequence_hash(chimera): "c"}
+    for found in (with_db, without_db):
+        found.extras = {names[k]: v for k, v in found.extras.items()}
+    check_family(with_db, without_db, query, orphan, 12, CONSERVED)
+    check_chimera(without_db.extras["c"], slice(0, 80), slice(80, 160))
+
+
+def test_cigar_coverage_and_frequency_parsing(tmp_path: Path) -> None:
+    """M aligns residues, I puts a query residue against a target gap, D covers no query
+    position; the text profile maps MMseqs2's columns to BLAST order."""
+    entry = (
+        b"7\t50\t0.9\t1e-9\t1\t6\t8\t0\t5\t9\t2M2D1M2I1M\n3\t9\t0.5\t1e-3\t0\t1\t8\t0\t1\t9\t2M\n"
+    )
+    depth, gaps = mmseqs2.alignment_coverage(entry, 8)
+    assert depth.tolist() == [1, 2, 1, 1, 0, 0, 1, 0]
+    assert gaps.tolist() == [0, 0, 0, 0, 1, 1, 0, 0]
+    rows = np.tile(np.arange(1, 21, dtype=np.float64) / 210, (2, 1))  # MMseqs2 order
+    text = "Query profile of sequence 4\n" + "".join(f"{a:>7}" for a in MMSEQS_ORDER) + "\n"
+    text += "".join(" ".join(f"{v:.4f}" for v in row) + " \n" for row in rows)
+    (tmp_path / "freqs").write_text(text + "\0")
+    parsed = mmseqs2.parse_frequencies(tmp_path / "freqs", {4: 2})
+    assert np.allclose(parsed[4], rows[:, MMSEQS_TO_BLAST], atol=1e-4)
+    with pytest.raises(RuntimeError, match="rows"):
+        mmseqs2.parse_frequencies(tmp_path / "freqs", {4: 3})
+
+
 def test_odd_letters_short_and_long_queries(databases: dict, family: dict) -> None:
     query = family["query"]
     odd = query[:10].lower() + "UOBZX*J" + query[17:100] + "xuoBZ" + query[105:]
@@ -226,6 +260,7 @@ def test_profiles_for_equals_the_backend_and_fills_the_cache(
     for key in queries:
         assert first.profiles[key].dtype == np.float32
         assert first.profiles[key].tobytes() == want[key].tobytes()
+        assert first.profiles.extras[key].tobytes() == want.extras[key].tobytes()
     again = profiles_for(queries, "mmseqs2", db_dir / "db", {}, tmp_path / "cache", 2)
     assert again.n_from_cache == 3 and again.runs == []
     assert all(again.profiles[k].tobytes() == want[k].tobytes() for k in queries)
@@ -235,6 +270,29 @@ def test_profiles_for_equals_the_backend_and_fills_the_cache(
     assert record["cache"]["key"] == first.cache.key
     uncached = profiles_for(queries, "mmseqs2", db_dir, {}, None, 1)
     assert all(uncached.profiles[k].tobytes() == want[k].tobytes() for k in queries)
+    assert all(uncached.profiles.extras[k].tobytes() == want.extras[k].tobytes() for k in queries)
+    assert all(again.profiles.extras[k].tobytes() == want.extras[k].tobytes() for k in queries)
+
+
+def test_cache_entries_without_extra_columns_are_searched_again(
+    databases: dict, family: dict, tmp_path: Path
+) -> None:
+    """An entry written before the extras existed (PSSM only) is never used without them: the
+    protein is searched again, and PSSM and extras come back as the backend computes them."""
+    queries = _service_queries(family)
+    db_dir = databases["root"] / "with"
+    first = profiles_for(queries, "mmseqs2", db_dir, {}, tmp_path / "cache", 2)
+    for extras_file in (tmp_path / "cache").rglob("*.extras1.npy"):
+        extras_file.unlink()
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 3  # the PSSMs are still there
+    again = profiles_for(queries, "mmseqs2", db_dir, {}, tmp_path / "cache", 2)
+    assert again.n_from_cache == 0 and again.n_searched == 3
+    for key in queries:
+        assert again.profiles[key].tobytes() == first.profiles[key].tobytes()
+        assert again.profiles.extras[key].tobytes() == first.profiles.extras[key].tobytes()
+    assert again.provenance()["extras"]["version"] == 1
+    third = profiles_for(queries, "mmseqs2", db_dir, {}, tmp_path / "cache", 2)
+    assert third.n_from_cache == 3
 
 
 def test_profiles_for_checks_before_searching(databases: dict, tmp_path: Path) -> None:

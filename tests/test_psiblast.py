@@ -15,6 +15,7 @@ from protrnn.core.alphabet import AMINO_ACIDS, sequence_hash
 from protrnn.profiles.backends import psiblast
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import file_sha256
+from tests.extras_checks import check_chimera, check_family
 from tests.synthetic import mutate, random_seq
 
 W_ROW = [-3, -3, 1, 0, -3, -2, -2, 0, -2, -3, -1, -3, -2, 0, -4, -2, -2, 11, 1, -3]
@@ -97,12 +98,13 @@ def _search(databases: dict, which: str, queries: dict, params: dict | None = No
 
 
 def test_parse_ascii_pssm_maps_columns_by_letter() -> None:
-    scores, observed, residues = psiblast.parse_ascii_pssm(pssm_text())
+    scores, observed, residues, information = psiblast.parse_ascii_pssm(pssm_text())
     assert residues == "WK" and scores.dtype == np.float32 and scores.shape == (2, 20)
     assert scores.tolist() == [W_ROW, K_ROW] and observed.tolist() == [W_PCT, K_PCT]
+    assert information.tolist() == pytest.approx([0.51, 0.51])  # "information per position"
     # columns in another order are mapped by the letters of the header
     shuffled = "".join(np.random.default_rng(0).permutation(list(AMINO_ACIDS)))
-    again, observed_again, _ = psiblast.parse_ascii_pssm(pssm_text(shuffled))
+    again, observed_again, _, _ = psiblast.parse_ascii_pssm(pssm_text(shuffled))
     assert np.array_equal(again, scores) and np.array_equal(observed_again, observed)
     with pytest.raises(ValueError, match="header"):
         psiblast.parse_ascii_pssm("no matrix here")
@@ -225,3 +227,28 @@ def test_agrees_with_mmseqs2(databases: dict, family: dict) -> None:
     r = float(np.mean((a * b).mean(1)))
     print(f"psiblast vs mmseqs2: mean per-position Pearson r = {r:.3f}")
     assert r > 0.5
+
+
+def test_extra_columns(databases: dict, family: dict) -> None:
+    """Weighted observed frequencies, information, depth and gap fraction: ranges, no-hit values,
+    the conserved W, independent of the query's own copy, depth only where homologues align."""
+    queries = {"q": family["query"], "o": family["orphan"], "c": family["chimera"]}
+    with_db, _ = _search(databases, "with", queries)
+    without_db, _ = _search(databases, "without", queries)
+    check_family(with_db, without_db, family["query"], family["orphan"], 12, CONSERVED)
+    check_chimera(without_db.extras["c"], slice(0, 80), slice(80, 160))
+
+
+def test_hit_alignments_give_depth_and_gaps() -> None:
+    """Only the last round's included HSPs count; query gaps are skipped, subject gaps are gaps."""
+    table = "# Iteration: 1\nx1\t1e-50\t1\t4\tACDE\tACDE\n# Iteration: 2\n"
+    table += "x1\t1e-50\t2\t5\tCD-EF\tC-KE-\nx2\t0.5\t1\t3\tACD\tACD\nx3\t1e-9\t1\t2\tAC\tAC\n"
+    rows = psiblast.parse_hit_alignments(table, 1e-3)
+    assert rows == [(1, "CD-EF", "C-KE-"), (0, "AC", "AC")]
+    text = pssm_text()  # two rows (W, K): the coverage of a 2-residue query
+    pssm = psiblast.parse_ascii_pssm(text)
+    extras = psiblast.pssm_extras(pssm, [(0, "WK", "W-"), (1, "K", "R")])
+    assert extras[:, 21].tolist() == [1.0, 1.0]  # depth: W aligned once, K once (second HSP)
+    assert extras[:, 22].tolist() == [0.0, 0.5]  # K: one gap of the two spanning segments
+    assert np.allclose(extras[0, :20], np.array(W_PCT) / sum(W_PCT))
+    assert extras[:, 20].tolist() == pytest.approx([0.51, 0.51], abs=1e-3)  # float16

@@ -6,10 +6,12 @@ Modules: :mod:`~protrnn.config.files` (YAML files; errors name file and line),
 (cross-checks), :mod:`~protrnn.config.folds` (cross-validation folds),
 :mod:`~protrnn.config.experiments` (accessors), :mod:`~protrnn.config.jobs` (the jobs of the
 configured run), :mod:`~protrnn.config.load` (the pipeline), :mod:`~protrnn.config.sources`
-(can every missing input be fetched?). ``python -m protrnn.config FILE ...`` checks config
-files. Imports neither torch nor pandas: the rules import it while Snakemake parses the DAG.
+(can every missing input be fetched?), :mod:`~protrnn.config.encoding` (the encode section).
+``python -m protrnn.config FILE ...`` checks config files. Imports neither torch nor pandas: the
+rules import it while Snakemake parses the DAG.
 """
 
+from protrnn.config.encoding import encode_params
 from protrnn.config.errors import ConfigError
 from protrnn.config.experiments import (
     PER_PROTEIN_TYPES,
@@ -37,6 +39,7 @@ __all__ = [
     "model_preset",
     "check_config_files",
     "check_sources",
+    "encode_params",
     "ensemble_size",
     "experiment_models",
     "experiment_task",

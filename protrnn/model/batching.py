@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from protrnn.encode import N_FEATURES, EncodedSet
+from protrnn.encode import EncodedSet
 
 #: Batch lengths with ``buckets: auto`` on CUDA; past the largest, multiples of the largest.
 DEFAULT_BUCKETS = (64, 128, 256, 512, 1024)
@@ -112,7 +112,7 @@ def _padded_residue_arrays(
     n, t = len(indices), padded_length
     per_residue = data.task != "per_protein"
     arrays = {
-        "x": np.zeros((n, t, N_FEATURES), dtype=np.float32),
+        "x": np.zeros((n, t, data.n_features), dtype=np.float32),
         "mask": np.zeros((n, t), dtype=bool),
         "ss8": np.full((n, t), -1, dtype=np.int64),
         "ss3": np.full((n, t), -1, dtype=np.int64),

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from protrnn.encode import EncodedSet, encoding_spec
+from protrnn.encode import EncodedSet
 
 #: Preset keys that do not shape the trained model.
 RUNTIME_KEYS = ("threads", "device")
@@ -79,7 +79,7 @@ def training_fingerprint(
             "preset": {k: v for k, v in preset.items() if k not in RUNTIME_KEYS},
             "seed": seed,
             "data": {"train": train_set.digest(), "valid": valid_set.digest()},
-            "encoding": encoding_spec(),
+            "encoding": data.encoding(),
             "profiles": provenance.get("profiles"),
         }
     )

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from protrnn.encode import N_FEATURES, EncodedSet
+from protrnn.encode import N_FEATURES, EncodedSet, encoding_spec, features_of_encoding
 from protrnn.model.batching import collate, make_batches, resolve_buckets
 from protrnn.model.checkpoint import load_torch_file
 from protrnn.model.device import autocast, resolve_device
@@ -29,24 +29,43 @@ def load_model(path: Path, device: str | torch.device | None = None) -> nn.Modul
     if "ensemble" in saved:
         members = [model_from_content(m, path) for m in saved["member_models"]]
         model: nn.Module = Ensemble(members, [m["name"] for m in saved["member_models"]])
+        model.feature_blocks = members[0].feature_blocks
     else:
         model = model_from_content(saved, path)
     return model.to(dev).eval()
 
 
 def model_from_content(saved: dict, path: Path) -> nn.Module:
-    """A model built from the content of a saved ``model.pt`` (``path`` names it in errors)."""
-    if saved.get("features", N_FEATURES) != N_FEATURES:
+    """A model built from the content of a saved ``model.pt`` (``path`` names it in errors).
+
+    Its ``feature_blocks`` attribute holds the features it was trained on (from its recorded
+    encoding; the default for a model written before it was recorded)."""
+    encoding = (saved.get("provenance") or {}).get("encoding")
+    features = features_of_encoding(encoding, path, "retrain the model with this version")
+    width = encoding_spec(features)["n_features"]
+    if saved.get("features", N_FEATURES) != width:
         raise ValueError(
-            f"{path}: model expects {saved['features']} features, this code encodes {N_FEATURES}"
+            f"{path}: model expects {saved['features']} features, its encoding has {width}"
         )
     classes = tuple(saved.get("classes", ()))
     model = build_model(
-        saved["spec"], N_FEATURES, n_classes=len(classes) or None, rsa=saved.get("rsa", False)
+        saved["spec"], width, n_classes=len(classes) or None, rsa=saved.get("rsa", False)
     )
     model.load_state_dict(saved["state_dict"])
     model.classes = classes
+    model.feature_blocks = features
     return model
+
+
+def check_model_features(model: nn.Module, encoded: EncodedSet) -> None:
+    """A model meets only the features it was trained on (models built here without a
+    ``feature_blocks`` attribute must match in width)."""
+    trained = getattr(model, "feature_blocks", None)
+    if trained is not None and tuple(trained) != tuple(encoded.feature_blocks):
+        raise ValueError(
+            f"the model was trained on features {list(trained)}, the encoded set has "
+            f"{list(encoded.feature_blocks)}: encode it with the model's encode.features"
+        )
 
 
 def _check_classes(model: nn.Module, encoded: EncodedSet) -> None:
@@ -92,6 +111,7 @@ def predict_proba(
     dev = resolve_device(device)
     model.eval()
     _check_classes(model, encoded)
+    check_model_features(model, encoded)
     padded_to = resolve_buckets(buckets, dev)
     results: list[dict[str, np.ndarray] | None] = [None] * len(encoded)
     for idx in make_batches(encoded.lengths, batch_size, buckets=padded_to):

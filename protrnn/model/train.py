@@ -32,7 +32,7 @@ from torch import nn
 
 from protrnn.core.fileio import atomic_write_text
 from protrnn.data.table import subsample
-from protrnn.encode import N_FEATURES, EncodedSet, encoding_spec, load_encoded
+from protrnn.encode import EncodedSet, load_encoded
 from protrnn.model.batching import collate, make_batches, resolve_buckets
 from protrnn.model.checkpoint import (
     TrainState,
@@ -354,7 +354,7 @@ def model_provenance(data: EncodedSet, fingerprint: Fingerprint) -> dict:
     this code's for a set written before provenance existed, which loads only if it matches)."""
     recorded = data.provenance or {}
     return {
-        "encoding": recorded.get("encoding", encoding_spec()),
+        "encoding": recorded.get("encoding", data.encoding()),
         "profiles": recorded.get("profiles"),
         "training_data": fingerprint.parts["data"],
         "training_fingerprint": fingerprint.digest,
@@ -381,7 +381,7 @@ def write_model(
         "task": data.task,
         "classes": list(data.classes),
         "rsa": rsa,
-        "features": N_FEATURES,
+        "features": data.n_features,
         **best,
     }
     save_model(path, content, provenance)
@@ -431,7 +431,7 @@ def train(
     s = settings(cfg, dev, data.task)
     rsa = data.task == "per_residue" and data.has_rsa and s.weights["rsa"] > 0
     train_set, valid_set = split_train_valid(data, train_path)
-    model = build_model(model_spec, N_FEATURES, n_classes=len(data.classes) or None, rsa=rsa)
+    model = build_model(model_spec, data.n_features, n_classes=len(data.classes) or None, rsa=rsa)
     model = model.to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     scaler = torch.amp.GradScaler("cuda") if s.amp else None

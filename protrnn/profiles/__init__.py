@@ -6,9 +6,12 @@ psiblast, jackhmmer; none imports another), :mod:`~protrnn.profiles.database` (w
 backend's database shares: sources, checksum, normalised FASTA, hashes, folder),
 :mod:`~protrnn.profiles.search` (what every search shares: parameters, BLOSUM62 fallback,
 statistics), :mod:`~protrnn.profiles.cache` (content-addressed cache),
-:mod:`~protrnn.profiles.store` (profile shards + provenance), :mod:`~protrnn.profiles.blosum`.
+:mod:`~protrnn.profiles.store` (profile shards + provenance), :mod:`~protrnn.profiles.blosum`,
+:mod:`~protrnn.profiles.extras` (the extra per-position columns).
 
 Every PSSM leaving this package is L x 20 float32 in BLAST column order
 (:data:`protrnn.core.alphabet.AMINO_ACIDS`), in half-bit log-odds units (the unit of NCBI's
-BLOSUM62). Imports nothing of data, model, evaluation or report.
+BLOSUM62), and comes with its L x 23 extra columns (probabilities, information, depth, gap
+fraction; :class:`~protrnn.profiles.search.Profiles` ``.extras``). Imports nothing of data, model,
+evaluation or report.
 """

@@ -1,8 +1,9 @@
 """What every backend's search shares: parameter merging, the searchable queries, the thread pool,
 the BLOSUM62 fallback and the statistics every backend reports.
 
-Every backend's ``search_profiles`` returns per query an L x 20 float32 PSSM in BLAST column order
-(half-bit log-odds) and a stats dict (:func:`finish`).
+Every backend's ``search_profiles`` returns :class:`Profiles` (per query an L x 20 float32 PSSM in
+BLAST column order, half-bit log-odds, and in ``.extras`` its extra columns,
+:mod:`protrnn.profiles.extras`) and a stats dict (:func:`finish`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA
+from protrnn.profiles import extras as extra_columns
 from protrnn.profiles.blosum import blosum_profile
 
 T = TypeVar("T")
@@ -46,15 +48,34 @@ def map_threads(function: Callable[[T], R], items: Iterable[T], threads: int) ->
         yield from pool.map(function, items)
 
 
+class Profiles(dict):
+    """Query key -> raw L x 20 PSSM (a dict), plus ``extras``: key -> L x
+    :data:`~protrnn.profiles.extras.N_EXTRA` float32 extra columns of the same queries."""
+
+    def __init__(self, pssms: dict | None = None, extras: dict | None = None) -> None:
+        super().__init__(pssms or {})
+        self.extras: dict[str, np.ndarray] = dict(extras or {})
+
+
 def complete_profiles(
-    queries: dict[str, str], pssms: dict[int, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Key -> PSSM of every query: the searched one (by position) or BLOSUM62 rows without hits."""
-    profiles = {}
+    queries: dict[str, str], pssms: dict[int, np.ndarray], extras: dict[int, np.ndarray]
+) -> Profiles:
+    """PSSM and extras of every query: the searched ones (by position; a searched PSSM must come
+    with its extras) or, without hits, BLOSUM62 rows and
+    :func:`~protrnn.profiles.extras.no_hit_extras`."""
+    profiles = Profiles()
     for i, (name, seq) in enumerate(queries.items()):
-        profiles[name] = pssms[i] if i in pssms else blosum_profile(seq)
+        if i in pssms:
+            if i not in extras:
+                raise RuntimeError(f"profile of {name} has no extra columns")
+            profiles[name] = pssms[i]
+            profiles.extras[name] = extra_columns.quantized(extras[i])
+        else:
+            profiles[name] = blosum_profile(seq)
+            profiles.extras[name] = extra_columns.quantized(extra_columns.no_hit_extras(len(seq)))
         if profiles[name].shape != (len(seq), N_AA):
             raise RuntimeError(f"profile of {name} has shape {profiles[name].shape}")
+        extra_columns.check_extras("search", name, profiles.extras[name], len(seq))
     return profiles
 
 
@@ -70,6 +91,8 @@ class Outcome:
     per_iteration: list[int] = field(default_factory=list)
     #: searched queries with identical copies in the database (excluded from their search)
     n_self_in_db: int = 0
+    #: the extra columns (:mod:`protrnn.profiles.extras`) of the queries with a PSSM
+    extras: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def finish(
@@ -79,7 +102,7 @@ def finish(
     params: dict,
     details: dict | None = None,
     **after: object,
-) -> tuple[dict[str, np.ndarray], dict]:
+) -> tuple[Profiles, dict]:
     """Every query's profile (:func:`complete_profiles`) and the stats: the common counts,
     ``details``, wall seconds since ``started`` (``time.perf_counter``), parameters, units, then
     ``after`` (tool, version, ...)."""
@@ -98,6 +121,7 @@ def finish(
         "params": params,
         "unit": "half-bit log-odds",
         "column_order": AMINO_ACIDS,
+        "extras_version": extra_columns.EXTRAS_VERSION,
         **after,
     }
-    return complete_profiles(queries, outcome.pssms), stats
+    return complete_profiles(queries, outcome.pssms, outcome.extras), stats

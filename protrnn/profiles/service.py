@@ -7,27 +7,36 @@ it is done, so a killed job resumes where it stopped) and reads them all back. T
 scratch lives in a fresh temporary folder (``$TMPDIR``), never inside an output folder, and is
 removed on every exit path. A full disk is one error naming the folder
 (:class:`protrnn.core.diskspace.NoSpaceLeft`).
+
+:func:`build_database_dir` is the one way to build a database folder (rule profile_database and
+``protrnn predict`` when its default database is missing): optionally clustered, then the
+backend's build, moved into place only when complete.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from protrnn.core.alphabet import AMINO_ACIDS
 from protrnn.core.diskspace import no_space_left_on
+from protrnn.core.fileio import atomic_dir
+from protrnn.core.tools import find_mmseqs
 from protrnn.profiles.backends import Backend, get_backend
 from protrnn.profiles.cache import ProfileCache
 from protrnn.profiles.database import (
+    DB_INFO,
+    cluster_fasta,
     database_folder,
     read_database_info,
     require_database_files,
 )
+from protrnn.profiles.search import Profiles
+from protrnn.profiles.store import extras_record
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +87,9 @@ class ProfileSearch:
     """The profiles of one :func:`profiles_for` call and how they were obtained."""
 
     setting: SearchSetting
-    #: sequence hash -> raw L x 20 float32 PSSM (BLAST order, half-bit log-odds)
-    profiles: dict[str, np.ndarray]
+    #: sequence hash -> raw L x 20 float32 PSSM (BLAST order, half-bit log-odds), with the
+    #: extra columns (:mod:`protrnn.profiles.extras`) in ``.extras``
+    profiles: Profiles
     n_from_cache: int
     cache: ProfileCache | None
     #: the backend's stats of every searched chunk
@@ -110,6 +120,7 @@ class ProfileSearch:
             },
             "column_order": AMINO_ACIDS,
             "unit": "half-bit log-odds",
+            "extras": extras_record(),
         }
 
 
@@ -119,11 +130,11 @@ def _search_missing(
     cache: ProfileCache | None,
     threads: int,
     chunk_size: int | None,
-) -> tuple[dict[str, np.ndarray], list[dict]]:
+) -> tuple[Profiles, list[dict]]:
     """Search ``todo`` chunk by chunk in a temporary folder, storing each chunk in ``cache``."""
     engine, keys = setting.engine, list(todo)
     step = chunk_size or max(len(keys), 1)
-    found: dict[str, np.ndarray] = {}
+    found = Profiles()
     runs: list[dict] = []
     if not keys:
         return found, runs
@@ -140,6 +151,7 @@ def _search_missing(
                     cache.put_many(profiles)
             else:
                 found.update(profiles)
+                found.extras.update(profiles.extras)
             runs.append(stats)
             log.info("searched %d / %d (%s s)", start + len(part), len(keys), stats.get("seconds"))
     return found, runs
@@ -160,8 +172,9 @@ def profiles_for(
     read.
 
     ``cache``: root of the profile cache (None: search everything, store nothing);
-    ``chunk_size``: sequences per search call (None: one call). The arrays are those the backend
-    computed, byte for byte, whether they come from the cache or not.
+    ``chunk_size``: sequences per search call (None: one call). The arrays (PSSMs and their extra
+    columns) are those the backend computed, byte for byte, whether they come from the cache or
+    not; a cache entry without extra columns counts as missing.
     """
     setting = search_setting(backend, database_dir, params)
     store = None
@@ -181,7 +194,33 @@ def profiles_for(
         setting, {k: sequences[k] for k in todo}, store, threads, chunk_size
     )
     if store is not None:
-        profiles = {key: store.get(key, len(seq)) for key, seq in sequences.items()}
+        profiles = store.get_profiles(sequences)
     else:
-        profiles = {key: found[key] for key in sequences}
+        extras = {k: found.extras[k] for k in sequences}
+        profiles = Profiles({k: found[k] for k in sequences}, extras)
     return ProfileSearch(setting, profiles, len(sequences) - len(todo), store, runs)
+
+
+def build_database_dir(
+    fasta_paths: list[Path], folder: Path, backend: str, cluster: dict | None, threads: int
+) -> dict:
+    """Build ``backend``'s database of ``fasta_paths`` into ``folder`` (replaced only when the
+    build is complete); with ``cluster`` (``profiles.cluster``) and its ``min_seq_id`` set, the
+    sources are first redundancy-reduced with MMseqs2 (linclust). Returns the description
+    (``db.json``)."""
+    engine = get_backend(backend)
+    fasta = [Path(p) for p in fasta_paths]
+    with atomic_dir(folder) as tmp_dir, tempfile.TemporaryDirectory(dir=tmp_dir) as work:
+        clustering = None
+        if cluster and cluster.get("min_seq_id"):
+            reps = Path(work) / "representatives.fasta"
+            clustering = cluster_fasta(
+                fasta, reps, cluster["min_seq_id"], cluster["coverage"], threads, find_mmseqs()
+            )
+            log.info("clustered: %s", clustering)
+            fasta = [reps]
+        info = engine.build_database(fasta, tmp_dir, threads)
+        if clustering:
+            info["clustering"] = clustering
+            (tmp_dir / DB_INFO).write_text(json.dumps(info, indent=2) + "\n")
+    return info

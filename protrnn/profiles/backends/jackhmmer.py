@@ -30,7 +30,10 @@ alignment with its identity trace over the L consensus columns); this is checked
 ``2 * log2(p_match / p_background)`` with HMMER's amino-acid background (half-bit log-odds, the
 unit of BLOSUM62), float32, not rounded; columns reordered from HMMER's ``ACDEFGHIKLMNPQRSTVWY`` to
 BLAST's ``ARNDCQEGHILKMFPSTWYV``. A query whose last alignment holds no hit (or an empty query)
-gets exactly :func:`protrnn.profiles.blosum.blosum_profile`.
+gets exactly :func:`protrnn.profiles.blosum.blosum_profile`. Extra columns
+(:mod:`protrnn.profiles.extras`): the same HMM's match emission probabilities, their relative
+entropy against BLOSUM62's background, and depth and gap fraction from the rows of the last
+round's alignment (each included domain one row, counted over its aligned span).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import numpy as np
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_path, atomic_write_text
 from protrnn.profiles import database, search
+from protrnn.profiles import extras as extra_columns
 
 TOOL = "jackhmmer"
 #: The files of a finished database folder (``db.json`` is written last).
@@ -140,6 +144,46 @@ def hmm_to_pssm(hmm: object, background: object) -> np.ndarray:
     return scores[:, HMMER_TO_BLAST].astype(np.float32)
 
 
+def hmm_probabilities(hmm: object) -> np.ndarray:
+    """M x 20 float64 match emission probabilities (BLAST order) of an HMM."""
+    emissions = np.asarray(hmm.match_emissions, dtype=np.float64)[1:, :N_AA]  # row 0: begin
+    return emissions[:, HMMER_TO_BLAST]
+
+
+def _is_gap(row: str) -> np.ndarray:
+    codes = np.frombuffer(row.encode("ascii"), dtype=np.uint8)
+    return (codes == ord("-")) | (codes == ord("."))
+
+
+def msa_coverage(query_row: str, rows: list[str], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(depth, gaps) per query position from the hit ``rows`` of an alignment whose query row
+    (no insertions: one residue per query position) is ``query_row``; each row counts over its
+    aligned span (first to last residue), its flanks are not part of its alignment."""
+    coverage = extra_columns.Coverage(length)
+    before = np.cumsum(~_is_gap(query_row)) - ~_is_gap(query_row)  # query residues left of col
+    for row in rows:
+        residues = np.flatnonzero(~_is_gap(row))
+        if len(residues):
+            a, b = int(residues[0]), int(residues[-1]) + 1
+            coverage.add_aligned(int(before[a]), query_row[a:b], row[a:b])
+    return coverage.arrays()
+
+
+def msa_extras(hmm: object, msa: object, ident: str) -> np.ndarray:
+    """The extra columns of a query from its HMM and the alignment it was built from."""
+    text = msa.textize() if hasattr(msa, "textize") else msa
+    names = [_name(n) for n in text.names]
+    rows = [text.alignment[k] for k in range(len(names))]
+    if ident not in names:
+        raise RuntimeError(f"jackhmmer alignment of query {ident} lacks the query row")
+    query_row = rows[names.index(ident)]
+    others = [r for n, r in zip(names, rows, strict=True) if n != ident]
+    probs = hmm_probabilities(hmm)
+    depth, gaps = msa_coverage(query_row, others, len(probs))
+    information = extra_columns.relative_entropy(extra_columns.normalized(probs))
+    return extra_columns.assemble(probs, information, depth, gaps)
+
+
 class _Searcher:
     """The digitised database and the per-query jackhmmer run."""
 
@@ -173,9 +217,9 @@ class _Searcher:
         kept = [s for i, s in enumerate(self.targets) if i not in drop]
         return self.easel.DigitalSequenceBlock(self.alphabet, kept)
 
-    def search(self, ident: str, sequence: str) -> tuple[np.ndarray | None, list[int], int, int]:
-        """(PSSM or None without hits, new included sequences per round, sequences included in the
-        last round, identical copies excluded)."""
+    def search(self, ident: str, sequence: str) -> tuple[tuple | None, list[int], int, int]:
+        """((PSSM, extra columns) or None without hits, new included sequences per round,
+        sequences included in the last round, identical copies excluded)."""
         own = self.positions.get(sequence_hash(sequence), [])
         query = self.easel.TextSequence(name=ident.encode(), sequence=normalize_sequence(sequence))
         query = query.digitize(self.alphabet)
@@ -206,7 +250,8 @@ class _Searcher:
                 f"jackhmmer model of query {ident} has {n_states} match states for "
                 f"{len(sequence)} residues"
             )
-        return hmm_to_pssm(hmm, background), per_round, n_hits, len(own)
+        found = (hmm_to_pssm(hmm, background), msa_extras(hmm, last.msa, ident))
+        return found, per_round, n_hits, len(own)
 
 
 def _search_all(todo: dict[int, str], fasta: Path, p: dict, threads: int) -> search.Outcome:
@@ -215,14 +260,14 @@ def _search_all(todo: dict[int, str], fasta: Path, p: dict, threads: int) -> sea
     outcome = search.Outcome()
     rounds: dict[int, list[int]] = {}
 
-    def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[int], int, int]]:
+    def run(i: int) -> tuple[int, tuple[tuple | None, list[int], int, int]]:
         return i, searcher.search(f"q{i}", todo[i])
 
-    for i, (pssm, per_round, n_hits, n_own) in search.map_threads(run, todo, threads):
+    for i, (found, per_round, n_hits, n_own) in search.map_threads(run, todo, threads):
         rounds[i], outcome.hits[i] = per_round, n_hits
         outcome.n_self_in_db += n_own > 0
-        if pssm is not None:
-            outcome.pssms[i] = pssm
+        if found is not None:
+            outcome.pssms[i], outcome.extras[i] = found
     n_rounds = max((len(r) for r in rounds.values()), default=0)
     outcome.per_iteration = [
         sum(r[k] for r in rounds.values() if k < len(r)) for k in range(n_rounds)
@@ -232,11 +277,12 @@ def _search_all(todo: dict[int, str], fasta: Path, p: dict, threads: int) -> sea
 
 def search_profiles(
     queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
-) -> tuple[dict[str, np.ndarray], dict]:
+) -> tuple[search.Profiles, dict]:
     """jackhmmer profiles of ``queries`` (key -> sequence) against the database in ``db_dir``.
 
     Returns key -> L x 20 float32 PSSM (BLAST column order, half-bit log-odds; BLOSUM62 rows when
-    no hit is included in the last round) and a stats dict. ``workdir`` is unused (nothing is
+    no hit is included in the last round), with the extra columns in ``.extras``, and a stats
+    dict. ``workdir`` is unused (nothing is
     written); it is accepted for the common backend interface.
     """
     del workdir

@@ -17,6 +17,11 @@ Output: per query an L x 20 float32 PSSM, ``mmseqs profile2pssm`` scores (intege
 log-odds 2*log2(p/p_bg), the unit of NCBI BLOSUM62), converted from MMseqs2's column order
 ``ACDEFGHIKLMNPQRSTVWY`` (alphabetical) to BLAST's ``ARNDCQEGHILKMFPSTWYV``. A query without
 hits after the last iteration gets exactly :func:`protrnn.profiles.blosum.blosum_profile`.
+
+Extra columns (:mod:`protrnn.profiles.extras`): the probabilities are those of a second final
+``result2profile`` with ``--profile-output-mode 1`` (the same MSA, filter and pseudocounts as the
+PSSM's), information their relative entropy against BLOSUM62's background; depth and gap fraction
+come from the backtraces of the merged alignments of all rounds (the included hits).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from protrnn.core.alphabet import AMINO_ACIDS, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_path, atomic_write_text
 from protrnn.core.tools import find_mmseqs, mmseqs_version, run_mmseqs
 from protrnn.profiles import database, search
+from protrnn.profiles import extras as extra_columns
 
 TOOL = "mmseqs2"
 #: The files of a finished database folder (``db.json`` is written last).
@@ -259,11 +265,13 @@ class _Runner:
         self("align", query, target, pref, out, "-a", "1", "--alignment-mode", "2",
              "-e", self.p["evalue"], "--realign", realign)  # fmt: skip
 
-    def profile(self, qdb: Path, db: Path, aln: Path, out: Path, mask: bool) -> None:
+    def profile(
+        self, qdb: Path, db: Path, aln: Path, out: Path, mask: bool, *extra: object
+    ) -> None:
         """result2profile: MSA of the included hits -> profile (probabilities) of each query."""
         e, seq_id = self.p["evalue"], self.p["max_seq_id"]
         self("result2profile", qdb, db, aln, out, "-e", e, "--e-profile", e,
-             "--max-seq-id", seq_id, "--mask-profile", int(mask), common=False)  # fmt: skip
+             "--max-seq-id", seq_id, "--mask-profile", int(mask), *extra, common=False)  # fmt: skip
 
 
 def _write_queries(queries: dict[int, str], path: Path) -> None:
@@ -310,6 +318,48 @@ def _parse_pssms(prefix: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]
         start += length
     if start != len(table):
         raise RuntimeError(f"{prefix}: {len(table) - start} profile rows left over")
+    return out
+
+
+def parse_frequencies(path: Path, lengths: dict[int, int]) -> dict[int, np.ndarray]:
+    """``result2profile --profile-output-mode 1`` text (per query ``Query profile of sequence
+    {key}``, a header of the 20 letters, one row of probabilities per position) -> key -> L x 20
+    float64 in BLAST order."""
+    text = Path(path).read_bytes().replace(b"\0", b"").decode("ascii")
+    out: dict[int, np.ndarray] = {}
+    for block in text.split("Query profile of sequence ")[1:]:
+        head, _, rest = block.partition("\n")
+        letters, _, body = rest.partition("\n")
+        key = int(head.strip())
+        if letters.split() != list(MMSEQS_ORDER) or key not in lengths:
+            raise RuntimeError(f"{path}: unexpected profile of query {head.strip()!r}")
+        values = np.array(body.split(), dtype=np.float64)
+        if values.size != lengths[key] * len(MMSEQS_ORDER):
+            raise RuntimeError(f"{path}: frequencies of query {key} lack {lengths[key]} rows")
+        out[key] = values.reshape(lengths[key], -1)[:, MMSEQS_TO_BLAST]
+    return out
+
+
+def alignment_coverage(entry: bytes, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(depth, gaps) per query position from one query's alignment lines (``align -a``: query
+    start in column 5, 0-based, backtrace in column 11)."""
+    coverage = extra_columns.Coverage(length)
+    for line in entry.split(b"\n"):
+        if line:
+            fields = line.split(b"\t")
+            coverage.add_cigar(int(fields[4]), fields[10].decode("ascii"))
+    return coverage.arrays()
+
+
+def _extras(
+    merged: dict[int, bytes], frequencies: dict[int, np.ndarray], lengths: dict[int, int]
+) -> dict[int, np.ndarray]:
+    """The extra columns of every query with frequencies."""
+    out = {}
+    for key, probs in frequencies.items():
+        depth, gaps = alignment_coverage(merged.get(key, b""), lengths[key])
+        information = extra_columns.relative_entropy(extra_columns.normalized(probs))
+        out[key] = extra_columns.assemble(probs, information, depth, gaps)
     return out
 
 
@@ -362,18 +412,22 @@ def _iterate(
 
 def _final_profiles(
     run: _Runner, qdb: Path, db: Path, merged: dict[int, bytes], lengths: dict[int, int]
-) -> dict[int, np.ndarray]:
-    """PSSMs (BLAST order, half bits) of the queries with hits, from the merged alignments."""
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """PSSMs (BLAST order, half bits) and extra columns of the queries with hits, from the merged
+    alignments."""
     with_hits = {k for k, v in merged.items() if v}
     if not with_hits:
-        return {}
+        return {}, {}
     aln, profile, pssm = run.path("final_aln"), run.path("final_profile"), run.path("final_pssm")
     write_entries(aln, merged, run.path("aln0"))
     # the reported profile is not masked: masking is a search heuristic, not conservation
     run.profile(qdb, db, aln, profile, mask=False)
     run("profile2pssm", profile, pssm, "--db-output", "1", "--comp-bias-corr", "0", common=False)
     parsed = _parse_pssms(pssm, lengths)
-    return {k: v for k, v in parsed.items() if k in with_hits}
+    frequencies = run.path("final_frequencies")
+    run.profile(qdb, db, aln, frequencies, False, "--profile-output-mode", 1)
+    found = {k: v for k, v in parse_frequencies(frequencies, lengths).items() if k in with_hits}
+    return {k: v for k, v in parsed.items() if k in with_hits}, _extras(merged, found, lengths)
 
 
 def _run_search(
@@ -394,7 +448,7 @@ def _run_search(
         target = indexed if Path(f"{indexed}.dbtype").is_file() else db_prefix
         merged, rounds = _iterate(run, qdb, target, db_prefix, self_keys)
         lengths = {k: len(s) for k, s in todo.items()}
-        pssms = _final_profiles(run, qdb, db_prefix, merged, lengths)
+        pssms, extras = _final_profiles(run, qdb, db_prefix, merged, lengths)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     outcome = search.Outcome(
@@ -402,6 +456,7 @@ def _run_search(
         {i: merged.get(i, b"").count(b"\n") for i in todo},
         [r["new_hits"] for r in rounds],
         sum(1 for v in self_keys.values() if v),
+        extras,
     )
     return outcome, rounds
 
@@ -413,11 +468,12 @@ def search_mmseqs_db(
     threads: int,
     workdir: Path,
     mmseqs: str,
-) -> tuple[dict[str, np.ndarray], dict]:
+) -> tuple[search.Profiles, dict]:
     """Iterative MMseqs2 search of ``queries`` (hash -> sequence) against ``db_prefix``.
 
     Returns hash -> L x 20 float32 PSSM (BLAST column order, half-bit log-odds; BLOSUM62 rows
-    when no hit survives self-hit removal) and a stats dict.
+    when no hit survives self-hit removal), with the extra columns in ``.extras``, and a stats
+    dict.
     """
     t0 = time.perf_counter()
     p = check_params(dict(params))
@@ -433,7 +489,7 @@ def search_mmseqs_db(
 
 def search_profiles(
     queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
-) -> tuple[dict[str, np.ndarray], dict]:
+) -> tuple[search.Profiles, dict]:
     """The common backend interface: :func:`search_mmseqs_db` against ``db_dir/db`` with
     :func:`protrnn.core.tools.find_mmseqs`' binary; the stats also name the tool and version."""
     database.require_database_files(Path(db_dir), DATABASE_FILES, TOOL)

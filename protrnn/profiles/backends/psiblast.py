@@ -25,7 +25,11 @@ Search: one ``psiblast`` process per query (``-num_threads 1``), ``threads`` of 
 
 Output: per query an L x 20 float32 PSSM, psiblast's integer scores (half-bit log-odds, the
 unit of BLOSUM62), columns mapped by the letters of the PSSM header onto BLAST's
-``ARNDCQEGHILKMFPSTWYV`` (they already are in that order).
+``ARNDCQEGHILKMFPSTWYV`` (they already are in that order). Extra columns
+(:mod:`protrnn.profiles.extras`): the ASCII PSSM's weighted observed percentages / 100 and its
+"information per position" (bits); depth and gap fraction from the aligned rows (``qseq``,
+``sseq`` of ``-outfmt 7``) of the last round's included HSPs (with ``pssm_after_last_round``
+false the PSSM is the previous round's; depth and gap fraction still count the last round).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,6 +50,7 @@ from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequenc
 from protrnn.core.fileio import atomic_write_text
 from protrnn.core.tools import binary_from_env
 from protrnn.profiles import database, search
+from protrnn.profiles import extras as extra_columns
 
 TOOL = "psiblast"
 ENV_BINARY = "PROTRNN_PSIBLAST"
@@ -170,8 +176,21 @@ def build_database(fasta_paths: list[Path], out_dir: Path, threads: int) -> dict
 _ROW = re.compile(r"^\s*\d+\s+\S\s")
 
 
-def parse_ascii_pssm(text: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """(scores L x 20 float32 in BLAST order, weighted observed percentages L x 20, residues).
+class AsciiPssm(NamedTuple):
+    """The columns of psiblast's ASCII PSSM, in BLAST order."""
+
+    #: L x 20 float32 integer scores (half-bit log-odds)
+    scores: np.ndarray
+    #: L x 20 float32 weighted observed percentages (0..100)
+    observed: np.ndarray
+    #: the query residues
+    residues: str
+    #: L float32 "information per position" (bits)
+    information: np.ndarray
+
+
+def parse_ascii_pssm(text: str) -> AsciiPssm:
+    """The scores, weighted observed percentages, residues and information of an ASCII PSSM.
 
     Columns are mapped by the letters of the header line (the first 20 are the scores)."""
     lines = text.splitlines()
@@ -182,25 +201,54 @@ def parse_ascii_pssm(text: str) -> tuple[np.ndarray, np.ndarray, str]:
     if sorted(letters) != sorted(AMINO_ACIDS) or letters != lines[header].split()[N_AA:]:
         raise ValueError(f"ASCII PSSM header has unexpected letters: {lines[header]!r}")
     order = [letters.index(a) for a in AMINO_ACIDS]
-    scores, observed, residues = [], [], []
+    scores, observed, residues, information = [], [], [], []
     for line in lines[header + 1 :]:
         if not _ROW.match(line):
             if scores:
                 break
             continue
         fields = line.split()
-        if len(fields) < 2 + 2 * N_AA or int(fields[0]) != len(scores) + 1:
+        if len(fields) < 3 + 2 * N_AA or int(fields[0]) != len(scores) + 1:
             raise ValueError(f"ASCII PSSM row {len(scores) + 1} is malformed: {line!r}")
         residues.append(fields[1])
         scores.append([int(v) for v in fields[2 : 2 + N_AA]])
         observed.append([int(v) for v in fields[2 + N_AA : 2 + 2 * N_AA]])
+        information.append(float(fields[2 + 2 * N_AA]))
     score_array = np.array(scores, dtype=np.float32).reshape(-1, N_AA)[:, order]
     observed_array = np.array(observed, dtype=np.float32).reshape(-1, N_AA)[:, order]
-    return score_array, observed_array, "".join(residues)
+    bits = np.array(information, dtype=np.float32)
+    return AsciiPssm(score_array, observed_array, "".join(residues), bits)
+
+
+#: The hit table's columns (``-outfmt 7 ...``): subject, E-value, then the aligned query rows.
+HIT_COLUMNS = "sseqid evalue qstart qend qseq sseq"
+
+
+def parse_hit_alignments(text: str, inclusion: float) -> list[tuple[int, str, str]]:
+    """(query start 0-based, query row, subject row) of each HSP of the last round with E-value
+    <= ``inclusion`` (hit table columns :data:`HIT_COLUMNS`)."""
+    rows: list[tuple[int, str, str]] = []
+    for line in text.splitlines():
+        if line.startswith("# Iteration:"):
+            rows = []
+        elif not line.startswith("#"):
+            fields = line.split("\t")
+            if len(fields) >= 6 and float(fields[1]) <= inclusion:
+                rows.append((int(fields[2]) - 1, fields[4], fields[5]))
+    return rows
+
+
+def pssm_extras(pssm: AsciiPssm, alignments: list[tuple[int, str, str]]) -> np.ndarray:
+    """The extra columns of a query from its ASCII PSSM and its included HSPs' rows."""
+    coverage = extra_columns.Coverage(len(pssm.scores))
+    for qstart, query_row, hit_row in alignments:
+        coverage.add_aligned(qstart, query_row, hit_row)
+    depth, gaps = coverage.arrays()
+    return extra_columns.assemble(pssm.observed / 100.0, pssm.information, depth, gaps)
 
 
 def parse_hit_table(text: str, inclusion: float) -> list[set[str]]:
-    """Per round, the subject ids with E-value <= ``inclusion`` (``-outfmt '7 sseqid evalue'``)."""
+    """Per round, the subject ids with E-value <= ``inclusion`` (columns :data:`HIT_COLUMNS`)."""
     rounds: list[set[str]] = []
     for line in text.splitlines():
         if line.startswith("# Iteration:"):
@@ -233,7 +281,7 @@ class _Query:
             "-inclusion_ethresh", repr(p["inclusion_ethresh"]), "-evalue", repr(p["evalue"]),
             "-max_target_seqs", str(p["max_target_seqs"]),
             "-comp_based_stats", p["comp_based_stats"], "-num_threads", "1",
-            "-outfmt", "7 sseqid evalue", "-out", str(self.dir / "hits.tsv"),
+            "-outfmt", f"7 {HIT_COLUMNS}", "-out", str(self.dir / "hits.tsv"),
             "-out_ascii_pssm", str(self.dir / "pssm.txt"),
         ]  # fmt: skip
         if p["pssm_after_last_round"]:
@@ -244,21 +292,24 @@ class _Query:
             cmd += ["-negative_seqidlist", str(self.dir / "self.ids")]
         return cmd
 
-    def result(self, inclusion: float) -> tuple[np.ndarray | None, list[set[str]]]:
-        """(PSSM, or None when no homologue was included; included subjects per round)."""
+    def result(self, inclusion: float) -> tuple[tuple[np.ndarray, np.ndarray] | None, list]:
+        """((PSSM, extra columns), or None when no homologue was included; included subjects
+        per round)."""
         hits_path, pssm_path = self.dir / "hits.tsv", self.dir / "pssm.txt"
-        rounds = parse_hit_table(hits_path.read_text(), inclusion) if hits_path.is_file() else []
+        table = hits_path.read_text() if hits_path.is_file() else ""
+        rounds = parse_hit_table(table, inclusion)
         if not pssm_path.is_file():
             return None, rounds
-        scores, observed, residues = parse_ascii_pssm(pssm_path.read_text())
-        if len(scores) != len(self.sequence) or residues != self.sequence:
+        pssm = parse_ascii_pssm(pssm_path.read_text())
+        if len(pssm.scores) != len(self.sequence) or pssm.residues != self.sequence:
             raise RuntimeError(
-                f"psiblast PSSM of query {self.ident} has {len(scores)} rows / residues "
-                f"{residues[:30]!r}... for {len(self.sequence)} residues {self.sequence[:30]!r}..."
+                f"psiblast PSSM of query {self.ident} has {len(pssm.scores)} rows / residues "
+                f"{pssm.residues[:30]!r}... for {len(self.sequence)} residues "
+                f"{self.sequence[:30]!r}..."
             )
-        if not observed.any():
+        if not pssm.observed.any():
             return None, rounds
-        return scores, rounds
+        return (pssm.scores, pssm_extras(pssm, parse_hit_alignments(table, inclusion))), rounds
 
 
 def _new_per_iteration(rounds: dict[int, list[set[str]]]) -> list[int]:
@@ -276,6 +327,7 @@ def _search_all(
     """Run psiblast on every query (``threads`` at a time) in a fresh folder under ``workdir``."""
     db_hashes = database.read_db_hashes(db_dir / database.DB_NAME)
     pssms: dict[int, np.ndarray] = {}
+    extras: dict[int, np.ndarray] = {}
     rounds: dict[int, list[set[str]]] = {}
     workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="psiblast_", dir=workdir)).resolve()
@@ -285,33 +337,34 @@ def _search_all(
             for i, seq in todo.items()
         }
 
-        def run(i: int) -> tuple[int, tuple[np.ndarray | None, list[set[str]]]]:
+        def run(i: int) -> tuple[int, tuple[tuple[np.ndarray, np.ndarray] | None, list]]:
             # cwd + relative -db: BLAST splits -db at spaces
             _run(jobs[i].command(psiblast, p), cwd=db_dir, tolerate=_NO_STATISTICS)
             result = jobs[i].result(p["inclusion_ethresh"])
             shutil.rmtree(jobs[i].dir, ignore_errors=True)
             return i, result
 
-        for i, (pssm, included) in search.map_threads(run, jobs, threads):
+        for i, (found, included) in search.map_threads(run, jobs, threads):
             rounds[i] = included
-            if pssm is not None:
-                pssms[i] = pssm
+            if found is not None:
+                pssms[i], extras[i] = found
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     # hits per query: sequences included in the last round (0 when no profile was made)
     hits = {i: len(rounds[i][-1]) if i in pssms and rounds[i] else 0 for i in todo}
     n_self = sum(1 for job in jobs.values() if job.negative)
-    return search.Outcome(pssms, hits, _new_per_iteration(rounds), n_self)
+    return search.Outcome(pssms, hits, _new_per_iteration(rounds), n_self, extras)
 
 
 def search_profiles(
     queries: dict[str, str], db_dir: Path, params: dict, threads: int, workdir: Path
-) -> tuple[dict[str, np.ndarray], dict]:
+) -> tuple[search.Profiles, dict]:
     """PSI-BLAST profiles of ``queries`` (key -> sequence) against the database in ``db_dir``.
 
     Returns key -> L x 20 float32 PSSM (BLAST column order, half-bit log-odds; BLOSUM62 rows when
-    no homologue was included) and a stats dict. Temporary files go to a fresh folder under
-    ``workdir`` (removed at the end); query keys never reach a command line or a file name.
+    no homologue was included), with the extra columns in ``.extras``, and a stats dict.
+    Temporary files go to a fresh folder under ``workdir`` (removed at the end); query keys never
+    reach a command line or a file name.
     """
     t0 = time.perf_counter()
     p = check_params(dict(params))

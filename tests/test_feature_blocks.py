@@ -1,0 +1,289 @@
+"""encode.features: the feature-block registry, today's encoding kept key for key, the profiles'
+extra columns through shards, cache and encoding, and training and prediction with other
+features (a model never meets features it was not trained on)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from protrnn.config import ConfigError, encode_params, read_config_file, validate_config
+from protrnn.config.encoding import default_features
+from protrnn.config.schema import load_schema
+from protrnn.core.alphabet import AA_ALPHABET, AMINO_ACIDS, sequence_hash
+from protrnn.encode import (
+    DEFAULT_FEATURES,
+    FEATURE_BLOCKS,
+    N_FEATURES,
+    encode_dataset,
+    encoding_spec,
+    features_of_encoding,
+    load_encoded,
+    scale_pssm,
+)
+from protrnn.model.checkpoint import read_model_provenance
+from protrnn.model.inference import load_model, predict_proba
+from protrnn.model.train import train
+from protrnn.model.zoo import build_model
+from protrnn.profiles import extras as ex
+from protrnn.profiles.cache import ProfileCache
+from protrnn.profiles.search import Profiles
+from protrnn.profiles.store import read_provenance, read_shard, write_shard
+from tests.extras_checks import dataset
+from tests.synthetic import mutate, random_seq
+
+REPO = Path(__file__).resolve().parents[1]
+#: The encoding of every release before encode.features existed (a literal copy; never edit).
+TODAYS_SPEC = {
+    "version": 1,
+    "features": ["onehot21", "pssm_logistic20"],
+    "n_features": 41,
+    "aa_alphabet": "ARNDCQEGHILKMFPSTWYVX",
+    "pssm_columns": "ARNDCQEGHILKMFPSTWYV",
+}
+ALL = ("onehot", "pssm", "profile_probs", "information", "depth", "gap_fraction")
+TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 8, "layers": 1, "dropout": 0.0}
+PRESET = {"epochs": 1, "batch_size": 4, "lr": 0.01, "patience": 5, "threads": 1}
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+# ---------------------------------------------------------------- the registry and the default
+def test_default_encoding_is_todays_key_for_key(tmp_path: Path) -> None:
+    assert DEFAULT_FEATURES == ("onehot", "pssm") and N_FEATURES == 41
+    assert encoding_spec() == TODAYS_SPEC and encoding_spec(["onehot", "pssm"]) == TODAYS_SPEC
+    table, pssms, extras = dataset(3)
+    encode_dataset(table, pssms, tmp_path / "d.npz", extras=extras)  # extras unused
+    with np.load(tmp_path / "d.npz") as data:
+        assert "extra" not in data.files
+        assert json.loads(str(data["provenance"]))["encoding"] == TODAYS_SPEC
+    enc = load_encoded(tmp_path / "d.npz")
+    assert enc.feature_blocks == DEFAULT_FEATURES and enc.extra is None and enc.n_features == 41
+    assert features_of_encoding(TODAYS_SPEC, "x") == DEFAULT_FEATURES
+    assert features_of_encoding(None, "x") == DEFAULT_FEATURES  # files before provenance
+
+
+def test_schema_config_and_rule_params_agree_with_the_registry() -> None:
+    schema = load_schema()["properties"]["encode"]["properties"]["features"]
+    assert schema["items"]["enum"] == list(FEATURE_BLOCKS)
+    assert tuple(default_features()) == DEFAULT_FEATURES
+    config = read_config_file(REPO / "config" / "config.yaml")
+    assert tuple(config["encode"]["features"]) == DEFAULT_FEATURES
+    assert encode_params(config) == {} and encode_params({}) == {}
+    assert encode_params({"encode": {"features": ["onehot", "depth"]}}) == {
+        "features": ["onehot", "depth"]
+    }
+    assert validate_config(config)["encode"]["features"] == list(DEFAULT_FEATURES)
+    del config["encode"]
+    assert validate_config(config)["encode"]["features"] == list(DEFAULT_FEATURES)
+    for bad in (["onehot", "bogus"], ["pssm", "pssm"], []):
+        with pytest.raises(ConfigError, match="encode.features"):
+            validate_config({**config, "encode": {"features": bad}})
+
+
+def test_extra_blocks_are_scaled_as_documented(tmp_path: Path) -> None:
+    table, pssms, extras = dataset(3)
+    encode_dataset(table, pssms, tmp_path / "d.npz", features=ALL, extras=extras)
+    enc = load_encoded(tmp_path / "d.npz")
+    spec = encoding_spec(ALL)
+    assert enc.feature_blocks == ALL and enc.n_features == 64 == spec["n_features"]
+    assert spec["features"] == [
+        "onehot21", "pssm_logistic20", "profile_probs_identity20", "information_saturating1",
+        "depth_log1", "gap_fraction_identity1",
+    ]  # fmt: skip
+    assert spec["extras_version"] == ex.EXTRAS_VERSION and enc.provenance["encoding"] == spec
+    seq = table["sequence"][1]
+    raw, pssm = extras[sequence_hash(seq)].astype(np.float64), pssms[sequence_hash(seq)]
+    x = enc.features(1)
+    assert x.shape == (len(seq), 64) and x.dtype == np.float32
+    assert [AA_ALPHABET[j] for j in x[:, :21].argmax(1)] == list(seq)
+    assert np.allclose(x[:, 21:41], scale_pssm(pssm), atol=1e-3)
+    assert np.allclose(x[:, 41:61], raw[:, :20], atol=1e-3)
+    assert np.allclose(x[:, 61], 1 - 2.0 ** -raw[:, 20], atol=1e-3)
+    assert np.allclose(x[:, 62], np.minimum(np.log2(1 + raw[:, 21]) / 10, 1), atol=1e-3)
+    assert np.allclose(x[:, 63], raw[:, 22], atol=1e-3)
+    # another order is another encoding; the default set of the same table digests differently
+    encode_dataset(table, pssms, tmp_path / "r.npz", features=("pssm", "onehot"))
+    reordered = load_encoded(tmp_path / "r.npz")
+    assert np.array_equal(reordered.features(1)[:, :20], enc.features(1)[:, 21:41])
+    encode_dataset(table, pssms, tmp_path / "default.npz")
+    digests = {load_encoded(tmp_path / f"{n}.npz").digest() for n in ("d", "r", "default")}
+    assert len(digests) == 3
+
+
+def test_no_hit_extras_are_background_and_zeros(tmp_path: Path) -> None:
+    none = ex.no_hit_extras(4)
+    assert np.allclose(none[:, ex.PROBS], ex.BACKGROUND) and not none[:, 20:].any()
+    assert ex.BACKGROUND.shape == (20,) and ex.BACKGROUND.sum() == pytest.approx(1.0)
+    assert ex.BACKGROUND[AMINO_ACIDS.index("L")] > ex.BACKGROUND[AMINO_ACIDS.index("W")]
+    assert ex.relative_entropy(ex.BACKGROUND[None, :])[0] == pytest.approx(0.0, abs=1e-9)
+    table, pssms, extras = dataset(1)
+    key = sequence_hash(table["sequence"][0])
+    extras[key] = ex.quantized(ex.no_hit_extras(len(table["sequence"][0])))
+    encode_dataset(table, pssms, tmp_path / "d.npz", features=ALL, extras=extras)
+    x = load_encoded(tmp_path / "d.npz").features(0)
+    assert np.allclose(x[:, 41:61], ex.BACKGROUND, atol=1e-3) and not x[:, 61:].any()
+
+
+def test_shards_store_extras_and_older_shards_are_refused(tmp_path: Path) -> None:
+    _, pssms, extras = dataset(3)
+    shard = tmp_path / "shard0.npz"
+    write_shard(shard, Profiles(pssms, extras), {"backend": "mmseqs2"})
+    back = read_shard(shard, extras=True)
+    assert back.keys() == pssms.keys() and back.extras.keys() == pssms.keys()
+    for key in pssms:
+        assert np.array_equal(back[key], pssms[key])
+        assert (
+            np.array_equal(back.extras[key], extras[key]) and back.extras[key].dtype == np.float32
+        )
+    assert read_provenance(shard)["extras"] == {"version": 1, "columns": list(ex.EXTRA_COLUMNS)}
+    assert read_shard(shard).keys() == pssms.keys()  # PSSMs only unless asked
+    # a shard written before the extras existed: its PSSMs load, its extras are refused
+    old = tmp_path / "shard1.npz"
+    write_shard(old, dict(pssms), {"backend": "mmseqs2"})
+    assert "extras" not in read_provenance(old) and read_shard(old).keys() == pssms.keys()
+    with pytest.raises(ValueError, match=r"shard1\.npz holds no extra profile columns"):
+        read_shard(old, extras=True)
+    record = read_provenance(shard)
+    record["extras"]["version"] = 0
+    shard.with_suffix(".json").write_text(json.dumps(record))
+    with pytest.raises(
+        ValueError, match=r"shard0\.npz holds no extra profile columns of version 1"
+    ):
+        read_shard(shard, extras=True)
+
+
+def test_cache_entries_without_extras_count_as_missing(tmp_path: Path) -> None:
+    _, pssms, extras = dataset(2)
+    cache = ProfileCache(tmp_path, "sum", "mmseqs2", {})
+    cache.put_many(Profiles(pssms, extras))
+    keys = list(pssms)
+    assert cache.missing(keys) == []
+    lengths = {k: "A" * len(v) for k, v in pssms.items()}
+    got = cache.get_profiles(lengths)
+    assert all(np.array_equal(got.extras[k], extras[k]) for k in keys)
+    cache.extras_path(keys[0]).unlink()  # as an entry written before the extras existed
+    assert cache.path(keys[0]).is_file() and cache.missing(keys) == [keys[0]]
+    assert cache.extras_path(keys[1]).name == f"{keys[1]}.extras1.npy"  # versioned name
+
+
+# ---------------------------------------------------------------- training and prediction
+def test_train_and_predict_with_other_features(tmp_path: Path) -> None:
+    features = ("onehot", "profile_probs", "information", "depth", "gap_fraction")
+    table, pssms, extras = dataset(12)
+    data = tmp_path / "train.npz"
+    encode_dataset(table, pssms, data, features=features, extras=extras)
+    summary = train(TINY_RNN, PRESET, data, tmp_path / "m", seed=1, log=lambda s: None)
+    assert summary
+    saved = torch.load(tmp_path / "m" / "model.pt", weights_only=False)
+    assert saved["features"] == 44
+    assert read_model_provenance(tmp_path / "m" / "model.pt")["encoding"] == encoding_spec(features)
+    model = load_model(tmp_path / "m" / "model.pt", "cpu")
+    assert model.feature_blocks == features
+    preds = predict_proba(model, load_encoded(data), "cpu")
+    assert len(preds) == 12 and preds[0]["ss8"].shape == (len(table["sequence"][0]), 8)
+    # the same proteins encoded with other features (even of the same width) are refused
+    encode_dataset(table, pssms, tmp_path / "default.npz")
+    with pytest.raises(ValueError, match="trained on features"):
+        predict_proba(model, load_encoded(tmp_path / "default.npz"), "cpu")
+    same_width = ("onehot", "pssm", "information", "depth", "gap_fraction")
+    encode_dataset(table, pssms, tmp_path / "w.npz", features=same_width, extras=extras)
+    with pytest.raises(ValueError, match="trained on features"):
+        predict_proba(model, load_encoded(tmp_path / "w.npz"), "cpu")
+
+
+def _save(path: Path, encoding: dict | None, n_features: int) -> Path:
+    model = build_model(TINY_RNN, n_features)
+    content = {"spec": TINY_RNN, "state_dict": model.state_dict(), "features": n_features}
+    if encoding is not None:
+        content["provenance"] = {"encoding": encoding, "profiles": None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(content, path)
+    return path
+
+
+def test_models_of_todays_encoding_still_load_and_predict(tmp_path: Path) -> None:
+    table, pssms, _ = dataset(2)
+    encode_dataset(table, pssms, tmp_path / "d.npz")
+    for encoding in (TODAYS_SPEC, None):  # today's model.pt, and one without provenance
+        model = load_model(_save(tmp_path / "today" / "model.pt", encoding, 41), "cpu")
+        assert model.feature_blocks == DEFAULT_FEATURES
+        assert len(predict_proba(model, load_encoded(tmp_path / "d.npz"), "cpu")) == 2
+
+
+@pytest.fixture
+def tiny_database(tmp_path: Path) -> tuple[Path, dict]:
+    """An MMseqs2 database of a family (12 homologues of ``query``) and decoys."""
+    from protrnn.core.tools import find_mmseqs
+    from protrnn.profiles.backends.mmseqs2 import build_mmseqs_db
+
+    try:
+        mmseqs = find_mmseqs()
+    except FileNotFoundError as err:
+        pytest.skip(f"MMseqs2 not available: {err}")
+    rng = np.random.default_rng(11)
+    query = random_seq(rng, 120)
+    fasta = tmp_path / "db.fasta.gz"
+    with gzip.open(fasta, "wt") as fh:
+        seqs = [mutate(rng, query, 0.3) for _ in range(12)]
+        for i, seq in enumerate(seqs + [random_seq(rng, 110) for _ in range(20)]):
+            fh.write(f">db{i}\n{seq}\n")
+    prefix = tmp_path / "profile_db" / "mmseqs2" / "db"
+    build_mmseqs_db([fasta], prefix, 1, mmseqs, create_index=False)
+    return prefix, {"query": query, "orphan": random_seq(rng, 60)}
+
+
+def test_protrnn_predict_encodes_with_the_models_features(
+    tmp_path: Path, tiny_database: tuple[Path, dict]
+) -> None:
+    """A model trained on extra-column features gets exactly those from a real search."""
+    from protrnn.predict import predict_fasta
+
+    prefix, seqs = tiny_database
+    features = ("onehot", "pssm", "profile_probs", "information", "depth", "gap_fraction")
+    table, pssms, extras = dataset(8)
+    encode_dataset(table, pssms, tmp_path / "train.npz", features=features, extras=extras)
+    train(TINY_RNN, PRESET, tmp_path / "train.npz", tmp_path / "m", seed=1, log=lambda s: None)
+    fasta = tmp_path / "q.fasta"
+    fasta.write_text(f">fam\n{seqs['query']}\n>orphan\n{seqs['orphan']}\n")
+    params = {"num_iterations": 2, "sensitivity": 4.0}
+    summary = predict_fasta(fasta, tmp_path / "m" / "model.pt", prefix, params, tmp_path / "out")
+    assert summary["n_proteins"] == 2
+    encoded = load_encoded(tmp_path / "out" / "encoded.npz")
+    assert encoded.feature_blocks == features and encoded.n_features == 64
+    fam, orphan = encoded.features(0), encoded.features(1)
+    assert fam[:, 62].max() > 0.3  # depth: the family's homologues align
+    assert not orphan[:, 61:].any()  # no hits: information, depth, gap fraction 0
+    assert np.allclose(orphan[:, 41:61], ex.BACKGROUND, atol=1e-3)
+
+
+@pytest.mark.parametrize("features", [None, ["onehot", "pssm", "depth"]])
+def test_rule_encode_has_a_features_param_only_when_not_default(
+    tmp_path: Path, features: list[str] | None
+) -> None:
+    """The default adds no param (outputs encoded before encode.features existed stay current);
+    another choice is the param ``features`` (a change reruns encode and what follows)."""
+    api = pytest.importorskip("snakemake.api")
+    from snakemake.settings.types import ResourceSettings
+
+    encode = {"features": features} if features else {}
+    (tmp_path / "Snakefile").write_text(
+        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
+        f"config.update({{'encode': {encode!r}, 'datasets': {{'d': {{'task': 'per_residue'}}}}}})\n"
+        "def profile_shards(dataset, pattern=None):\n    return []\n"
+        f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
+    )
+    with api.SnakemakeApi() as snakemake:
+        workflow = snakemake.workflow(
+            snakefile=tmp_path / "Snakefile",
+            resource_settings=ResourceSettings(cores=1),
+            workdir=tmp_path,
+        )
+        params = workflow._workflow.get_rule("encode").params
+        assert getattr(params, "features", None) == features
+        assert params.task is not None  # the other params are there
