@@ -1,4 +1,5 @@
-"""Rule profile_search: one shard of a dataset -> raw L x 20 PSSMs (BLAST order) + provenance.
+"""Rule profile_search: one shard of a dataset -> raw L x 20 PSSMs (BLAST order), their extra
+per-position columns (protrnn.profiles.extras) and provenance.
 
 Shard i of n holds the dataset's unique sequences whose hash is i modulo n. Profiles come from
 :func:`protrnn.profiles.service.profiles_for`: the content-addressed cache where present, the rest

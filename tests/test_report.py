@@ -460,7 +460,9 @@ def test_history_inputs_name_models_and_read_epoch_limits(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="experiment 'loc' is not one of the report's"):
         history_inputs(paths, {"ss": {}}, config)
     del config["presets"]["cpu"]["epochs"]
-    with pytest.raises(ValueError, match="preset 'cpu' \\(experiment 'ss'\\) lacks 'epochs'"):
+    with pytest.raises(
+        ValueError, match="preset 'cpu' \\(experiment 'ss', model 'a'\\) lacks 'epochs'"
+    ):
         history_inputs(paths[:1], {"ss": {}}, config)
 
 

@@ -202,11 +202,13 @@ def test_killed_profile_job_resumes_to_identical_profiles(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and len(list(cache.rglob("*.npy"))) < 3:
+    # an entry is complete once its extra columns are written (the PSSM goes first)
+    entries = "*.extras*.npy"
+    while time.monotonic() < deadline and len(list(cache.rglob(entries))) < 3:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    n_cached = len(list(cache.rglob("*.npy")))
+    n_cached = len(list(cache.rglob(entries)))
     assert n_cached >= 3, "no chunk was cached before the deadline"
     assert not (work / target).exists()
     # a killed snakemake leaves its lock behind; --unlock is what its message tells users to run
@@ -314,10 +316,14 @@ def test_other_profile_backends_through_the_workflow(
     table = read_table(work / "results" / "datasets" / "casp12.tsv.gz")
     shard = int(provenance["stats"]["n_queries"])
     with np.load(work / target) as profiles, np.load(tiny_run / target) as mmseqs2:
-        assert len(profiles.files) == shard == len(mmseqs2.files)
+        # one PSSM per protein, each with its extra columns (``{hash}.extras``)
+        pssms = [key for key in profiles.files if not key.endswith(".extras")]
+        assert len(pssms) == shard == len([k for k in mmseqs2.files if not k.endswith(".extras")])
+        assert sorted(profiles.files) == sorted(mmseqs2.files)
         lengths = {sequence_hash(s): len(s) for s in table["sequence"]}
-        for key in profiles.files:
+        for key in pssms:
             assert profiles[key].shape == (lengths[key], 20) == mmseqs2[key].shape
+            assert profiles[f"{key}.extras"].shape == mmseqs2[f"{key}.extras"].shape
 
 
 def test_cross_validation_folds_from_config(tiny_run: Path, mirror_server: str, tmp_path: Path):
