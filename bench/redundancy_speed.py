@@ -78,7 +78,8 @@ def load_experiments(datasets: Path, config_path: Path) -> dict[str, tuple[Seque
 def old_flag_redundant(
     test: Sequences, train: Sequences, mmseqs: str, threads: int, settings: dict
 ) -> pd.DataFrame:
-    """The procedure until this benchmark: one easy-search per test set (kept here verbatim)."""
+    """The procedure until this benchmark: one easy-search per test set (kept here verbatim; the
+    table of flags is built as the workflow builds it)."""
     min_identity, evalue = settings["min_identity"], settings["evalue"]
     tmp = Path(tempfile.mkdtemp(prefix="protrnn_redundancy_old_"))
     try:
@@ -99,18 +100,8 @@ def old_flag_redundant(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     hits = hits[(hits["fident"] >= min_identity) & (hits["evalue"] <= evalue)]
-    best = hits.sort_values(["query", "fident", "evalue"], ascending=[True, False, True])
-    best = best.drop_duplicates("query").set_index("query")
-    rows = []
-    for key, name in test_ids.items():
-        if key in best.index:
-            hit = best.loc[key]
-            rows.append(
-                [name, True, train_ids[hit["target"]], hit["fident"], hit["evalue"], hit["alnlen"]]
-            )
-        else:
-            rows.append([name, False, "", float("nan"), float("nan"), 0])
-    return pd.DataFrame(rows, columns=redundancy.COLUMNS)
+    query_of = {name: key for key, name in test_ids.items()}
+    return redundancy.flag_table(test, query_of, train_ids, hits)
 
 
 def timed_runs(experiments: dict, flag) -> tuple[dict, dict]:

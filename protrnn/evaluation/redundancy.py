@@ -113,7 +113,7 @@ def _two_pass_hits(
     return pd.concat([quick, thorough], ignore_index=True) if len(quick) else thorough
 
 
-def _flag_table(
+def flag_table(
     test: dict[str, str], query_of: dict[str, str], train_ids: dict[str, str], hits: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per test protein from the significant hits of its (deduplicated) sequence."""
@@ -164,4 +164,4 @@ def flag_redundant(
             hits = _two_pass_hits(mmseqs, queries, targets, residues, settings, int(threads))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return _flag_table(test, query_of, train_ids, hits)
+    return flag_table(test, query_of, train_ids, hits)
