@@ -16,6 +16,8 @@ chains). Each arm of the YAML file is one training run of the workflow's own ``t
       preset: {epochs: 10, lr_schedule: onecycle}   # over config's presets.cpu
       train_proteins: null      # subsample of train + valid (FLIP proportions); null = all
       seed: 1
+      run_dir: RUN2             # optional: this arm's encoded data (another backend or
+                                # encode.features), else --run-dir
       note: what this arm tests
 
 Arms run ``--parallel`` at a time, one torch thread each (as the workflow's training jobs do).
@@ -91,14 +93,21 @@ def write_subsample(source: Path, target: Path, n: int, seed: int) -> None:
     tmp.rename(target)
 
 
+def arm_run_dir(arm: dict, run_dir: Path) -> Path:
+    """The run directory whose encoded data the arm trains and is scored on."""
+    return Path(arm["run_dir"]) if "run_dir" in arm else run_dir
+
+
 def arm_inputs(arm: dict, run_dir: Path, out: Path) -> Path:
     """The encoded training set of an arm (a cached subsample when ``train_proteins`` is set)."""
-    full = run_dir / "results" / "encoded" / arm.get("train_dataset", "netsurfp2_train.npz")
+    encoded = arm_run_dir(arm, run_dir) / "results" / "encoded"
+    full = encoded / arm.get("train_dataset", "netsurfp2_train.npz")
     n = arm.get("train_proteins")
     if not n:
         return full
     seed = int(arm.get("subsample_seed", 0))
-    target = out / "subsamples" / f"train_{n}_seed{seed}.npz"
+    data_tag = "" if "run_dir" not in arm else f"_{Path(arm['run_dir']).name}"
+    target = out / "subsamples" / f"train_{n}_seed{seed}{data_tag}.npz"
     if not target.exists():
         write_subsample(full, target, int(n), seed)
     return target
@@ -151,7 +160,7 @@ def run_arm(arm: dict, run_dir: Path, out: Path, config_path: Path) -> dict:
     result["train_minutes"] = (_cpu_seconds() - cpu_start) / 60
     result.update(history_summary(arm_dir / "model" / "history.tsv", int(preset["epochs"])))
     for test_set, mask in TEST_SETS.items():
-        encoded = run_dir / "results" / "encoded" / f"{test_set}.npz"
+        encoded = arm_run_dir(arm, run_dir) / "results" / "encoded" / f"{test_set}.npz"
         metrics = evaluate_model(arm_dir / "model" / "model.pt", encoded, arm_dir / test_set, mask)
         result[test_set] = {"q8": 100 * metrics["q8"], "q3": 100 * metrics["q3"]}
     (arm_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -92,6 +92,7 @@ from torch import nn
 from protrnn.core.alphabet import SS3, SS8, sequence_hash
 from protrnn.core.diskspace import no_space_left_on
 from protrnn.core.fasta import iter_fasta
+from protrnn.core.fileio import replace_dir
 from protrnn.core.tracks import IndexRow, index_html, track_svg
 from protrnn.encode import (
     DEFAULT_FEATURES,
@@ -104,7 +105,7 @@ from protrnn.model.batching import make_batches
 from protrnn.model.checkpoint import read_model_provenance
 from protrnn.model.inference import load_model, predict_proba
 from protrnn.profiles.database import DB_NAME
-from protrnn.profiles.service import ProfileSearch, SearchSetting, profiles_for, search_setting
+from protrnn.profiles.service import ProfileSearch, SearchSetting, search_setting, search_with
 
 #: Padded residues per forward pass (a longer protein runs alone in its own batch).
 MAX_RESIDUES_PER_BATCH = 32_768
@@ -380,16 +381,11 @@ def _keep(entry: str | os.PathLike[str], target: str | os.PathLike[str]) -> None
 def _replace_folder(old: Path, new: Path, ours: set[str]) -> None:
     """Put ``new`` in the place of ``old``, keeping the entries of ``old`` not in ``ours``
     (unless ``new`` has one of the same name)."""
-    if not old.is_dir():
-        os.replace(new, old)
-        return
-    for entry in old.iterdir():
-        if entry.name not in ours and not (new / entry.name).exists():
-            _keep(entry, new / entry.name)
-    grave = Path(tempfile.mkdtemp(prefix=f".{old.name}.old.", dir=old.parent))
-    os.replace(old, grave / old.name)
-    os.replace(new, old)
-    shutil.rmtree(grave, ignore_errors=True)
+    if old.is_dir():
+        for entry in old.iterdir():
+            if entry.name not in ours and not (new / entry.name).exists():
+                _keep(entry, new / entry.name)
+    replace_dir(new, old)
 
 
 def commit_run(staging: Path, out_dir: Path) -> None:
@@ -529,7 +525,7 @@ def _summary(run: _Run, found: ProfileSearch, encoded: EncodedSet) -> dict:
             k: info.get(k) for k in ("checksum", "n_sequences", "n_residues", "version")
         },
         "backend": setting.backend,
-        "tool_version": setting.engine.tool_version(),
+        "tool_version": found.runs[0]["version"] if found.runs else setting.engine.tool_version(),
         "profile_stats": stats,
         "profiles": setting.describe(),
         "model_profiles": (run.provenance or {}).get("profiles"),
@@ -577,15 +573,7 @@ def predict_fasta(
     for line in run.warnings:
         (warn or log.warning)(line)
     queries = {sequence_hash(seq): seq for _, seq in run.records}
-    found = profiles_for(
-        queries,
-        backend,
-        setting.database_dir,
-        setting.params,
-        cache_dir,
-        threads,
-        label=str(run.fasta),
-    )
+    found = search_with(setting, queries, cache_dir, threads, label=str(run.fasta))
     t_search = time.perf_counter()
     with staging_dir(run.out_dir) as staging, no_space_left_on(run.out_dir):
         encoded, preds = _encode_and_predict(run, staging, found, model)

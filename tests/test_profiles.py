@@ -226,6 +226,20 @@ def test_odd_letters_short_and_long_queries(databases: dict, family: dict) -> No
     assert len(stats["hits_per_iteration"]) == 2
 
 
+def test_empty_query_between_others(databases: dict, family: dict) -> None:
+    """An empty sequence among the queries gets an empty profile; the queries after it keep
+    their own profiles (MMseqs2 numbers only the searched ones)."""
+    query, orphan = family["query"], family["orphan"]
+    queries = {"q": query, "empty": "", "o": orphan}
+    prefix, work = databases["root"] / "without" / "db", databases["root"] / "work_empty"
+    found, stats = search_mmseqs_db(queries, prefix, {}, 2, work, databases["mmseqs"])
+    alone, _ = _search(databases, "without", [query, orphan])
+    assert found["empty"].shape == (0, 20) and found.extras["empty"].shape[0] == 0
+    assert np.array_equal(found["q"], alone[sequence_hash(query)])
+    assert np.array_equal(found["o"], blosum_profile(orphan))
+    assert stats["n_empty"] == 1 and stats["n_queries"] == 3
+
+
 def test_search_rejects_unknown_params_and_missing_db(databases: dict, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bogus"):
         _search(databases, "with", ["ACDEFGHIKL"], {"bogus": 1})

@@ -94,6 +94,17 @@ class Outcome:
     #: the extra columns (:mod:`protrnn.profiles.extras`) of the queries with a PSSM
     extras: dict[int, np.ndarray] = field(default_factory=dict)
 
+    def renumbered(self, keys: list[int]) -> Outcome:
+        """The same outcome with query ``j`` renamed ``keys[j]`` (a backend that numbers the
+        searched queries 0, 1, ... back to their positions among all queries)."""
+        return Outcome(
+            {keys[j]: v for j, v in self.pssms.items()},
+            {keys[j]: v for j, v in self.hits.items()},
+            self.per_iteration,
+            self.n_self_in_db,
+            {keys[j]: v for j, v in self.extras.items()},
+        )
+
 
 def finish(
     queries: dict[str, str],

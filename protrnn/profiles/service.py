@@ -177,10 +177,23 @@ def profiles_for(
     not; a cache entry without extra columns counts as missing.
     """
     setting = search_setting(backend, database_dir, params)
+    return search_with(setting, sequences, cache, threads, chunk_size=chunk_size, label=label)
+
+
+def search_with(
+    setting: SearchSetting,
+    sequences: dict[str, str],
+    cache: str | os.PathLike[str] | None,
+    threads: int,
+    *,
+    chunk_size: int | None = None,
+    label: str = "profiles",
+) -> ProfileSearch:
+    """:func:`profiles_for` with a setting that :func:`search_setting` has checked."""
     store = None
     if cache is not None:
         with no_space_left_on(cache):
-            store = ProfileCache(cache, setting.checksum, backend, setting.params)
+            store = ProfileCache(cache, setting.checksum, setting.backend, setting.params)
     todo = store.missing(sequences) if store else list(sequences)
     log.info(
         "%s: %d unique sequences, %d in the cache (%s), %d to search",

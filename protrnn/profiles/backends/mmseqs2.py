@@ -482,8 +482,10 @@ def search_mmseqs_db(
         raise FileNotFoundError(f"MMseqs2 database {db_prefix} not found ({db_prefix}.dbtype)")
     todo = search.searchable(queries)
     outcome, rounds = search.Outcome(), []
-    if todo:
-        outcome, rounds = _run_search(todo, db_prefix, p, threads, Path(workdir), mmseqs)
+    if todo:  # createdb numbers its entries 0, 1, ...: search them so, then map back
+        dense = dict(enumerate(todo.values()))
+        outcome, rounds = _run_search(dense, db_prefix, p, threads, Path(workdir), mmseqs)
+        outcome = outcome.renumbered(list(todo))
     return search.finish(queries, outcome, t0, p, {"iterations": rounds})
 
 
