@@ -111,7 +111,7 @@ def no_search(monkeypatch: pytest.MonkeyPatch) -> None:
     def searched(*args: object, **kwargs: object) -> None:
         raise AssertionError("the profile search started before the input was rejected")
 
-    monkeypatch.setattr(predict_module, "profiles_for", searched)
+    monkeypatch.setattr(predict_module, "search_with", searched)
 
 
 def _predict(world: dict, out: Path, fasta: Path | None = None, model: str = "model", **kw):

@@ -350,7 +350,7 @@ def test_profile_database_env_follows_its_backend_wildcard(tmp_path: Path) -> No
     """Rule profile_database builds any backend's database in that backend's conda env, whatever
     the configured backend (here mmseqs2)."""
     api = pytest.importorskip("snakemake.api")
-    from snakemake.io import Wildcards
+    from snakemake.iocontainers import Wildcards  # snakemake.io before 9.17
     from snakemake.settings.types import DeploymentMethod, DeploymentSettings, ResourceSettings
 
     repo = Path(__file__).resolve().parents[1]

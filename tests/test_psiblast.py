@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from protrnn.core.alphabet import AMINO_ACIDS, sequence_hash
+from protrnn.profiles import extras as extra_columns
 from protrnn.profiles.backends import psiblast
 from protrnn.profiles.blosum import blosum_profile
 from protrnn.profiles.database import file_sha256
@@ -24,7 +25,7 @@ K_ROW = [-1, 1, -1, -1, 2, 2, 0, 0, -1, -3, -3, 5, -2, -4, -2, -1, -1, -3, -2, -
 K_PCT = [0, 0, 0, 0, 8, 8, 0, 9, 0, 0, 0, 75, 0, 0, 0, 0, 0, 0, 0, 0]
 
 
-def pssm_text(letters: str = AMINO_ACIDS) -> str:
+def pssm_text(letters: str = AMINO_ACIDS, information: tuple[str, str] = ("0.51", "0.51")) -> str:
     """An ASCII PSSM as psiblast writes it (two rows, W and K), columns in ``letters`` order."""
     order = [AMINO_ACIDS.index(a) for a in letters]
 
@@ -33,8 +34,11 @@ def pssm_text(letters: str = AMINO_ACIDS) -> str:
 
     head = " " * 9 + "".join(f"{a:>4}" for a in letters) * 2
     rows = [
-        f"{pos:5d} {res}  {cells(sc)} {cells(pct)}  0.51 0.08"
-        for pos, res, sc, pct in ((1, "W", W_ROW, W_PCT), (2, "K", K_ROW, K_PCT))
+        f"{pos:5d} {res}  {cells(sc)} {cells(pct)}  {info:>5} 0.08"
+        for pos, res, sc, pct, info in (
+            (1, "W", W_ROW, W_PCT, information[0]),
+            (2, "K", K_ROW, K_PCT, information[1]),
+        )
     ]
     title = "Last position-specific scoring matrix computed, weighted observed percentages ..."
     return "\n".join(["", title, head, *rows, "", " " * 22 + "K         Lambda", ""])
@@ -108,6 +112,11 @@ def test_parse_ascii_pssm_maps_columns_by_letter() -> None:
     assert np.array_equal(again, scores) and np.array_equal(observed_again, observed)
     with pytest.raises(ValueError, match="header"):
         psiblast.parse_ascii_pssm("no matrix here")
+    # psiblast prints -0.01 at times where its profile is the background: read as 0 bits, so
+    # the extra columns pass their range check (a whole shard failed on one such position)
+    negative = psiblast.parse_ascii_pssm(pssm_text(information=("-0.01", "0.51")))
+    assert negative.information.tolist() == pytest.approx([0.0, 0.51])
+    extra_columns.check_extras("test", "negative", psiblast.pssm_extras(negative, []), 2)
     table = "# Iteration: 1\nx1\t1e-50\nx2\t0.5\n# Iteration: 2\nx1\t1e-60\nx3\t0.0\n"
     table += "\nSearch has CONVERGED!\n"
     assert psiblast.parse_hit_table(table, 1e-3) == [{"x1"}, {"x1", "x3"}]

@@ -140,8 +140,9 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
-# finished jobs stay visible to squeue for 10 minutes (the plugin polls squeue, no slurmdbd)
-MinJobAge=600
+# finished jobs stay visible to squeue for 2 hours (the plugin polls squeue, no slurmdbd; the test
+# checks every job's final state there, after a run that takes 10 minutes or more on a busy machine)
+MinJobAge=7200
 ReturnToService=2
 SlurmctldTimeout=30
 SlurmdTimeout=60

@@ -27,9 +27,10 @@ Output: per query an L x 20 float32 PSSM, psiblast's integer scores (half-bit lo
 unit of BLOSUM62), columns mapped by the letters of the PSSM header onto BLAST's
 ``ARNDCQEGHILKMFPSTWYV`` (they already are in that order). Extra columns
 (:mod:`protrnn.profiles.extras`): the ASCII PSSM's weighted observed percentages / 100 and its
-"information per position" (bits); depth and gap fraction from the aligned rows (``qseq``,
-``sseq`` of ``-outfmt 7``) of the last round's included HSPs (with ``pssm_after_last_round``
-false the PSSM is the previous round's; depth and gap fraction still count the last round).
+"information per position" (bits; the -0.01 it prints at times is read as 0); depth and gap
+fraction from the aligned rows (``qseq``, ``sseq`` of ``-outfmt 7``) of the last round's included
+HSPs (with ``pssm_after_last_round`` false the PSSM is the previous round's; depth and gap
+fraction still count the last round).
 """
 
 from __future__ import annotations
@@ -216,7 +217,9 @@ def parse_ascii_pssm(text: str) -> AsciiPssm:
         information.append(float(fields[2 + 2 * N_AA]))
     score_array = np.array(scores, dtype=np.float32).reshape(-1, N_AA)[:, order]
     observed_array = np.array(observed, dtype=np.float32).reshape(-1, N_AA)[:, order]
-    bits = np.array(information, dtype=np.float32)
+    # psiblast prints a slightly negative information (-0.01 seen: PDB 4z0c chain D, position
+    # 593, against seqdb) where its profile is the background; relative entropy is >= 0
+    bits = np.maximum(np.array(information, dtype=np.float32), 0.0)
     return AsciiPssm(score_array, observed_array, "".join(residues), bits)
 
 
