@@ -9,8 +9,8 @@ spread (max - min over seeds, CB513 Q8), epochs run, whether validation Q8 had s
 (the report's convergence rule), training CPU minutes, and the profile search of the group's
 ``run_dir``: backend, its parameters, the proteins searched, search seconds summed over the
 profile jobs (each job's own wall clock from its shard JSON), proteins/s, the share without
-hits and the mean hits per query; proteins per CPU-second from the jobs' Snakemake benchmark
-files (``cpu_time``), which other work on the machine barely changes. Writes
+hits and the mean hits per query (``features.json`` adds the jobs' Snakemake ``cpu_time``, which
+misses short-lived child processes such as psiblast's one per query). Writes
 ``DIR/features.md`` (also printed), ``DIR/features.json`` and ``DIR/curves.png`` (validation Q8
 per epoch of every arm).
 """
@@ -120,9 +120,9 @@ def _settled(entry: dict) -> str:
 def markdown(entries: list[dict]) -> str:
     head = (
         "| features | backend | seeds | CB513 Q8 (spread) | CB513 Q3 | TS115 Q8 (spread) "
-        "| TS115 Q3 | epochs run | stopped rising | train CPU min | proteins/s | proteins/CPU-s "
-        "| no hits | hits/query | note |\n"
-        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---|\n"
+        "| TS115 Q3 | epochs run | stopped rising | train CPU min | proteins/s | no hits "
+        "| hits/query | note |\n"
+        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|\n"
     )
     rows = []
     for e in entries:
@@ -132,9 +132,7 @@ def markdown(entries: list[dict]) -> str:
             f"| {e['cb513_q8']:.2f} ({e['cb513_q8_spread']:.2f}) | {e['cb513_q3']:.2f} "
             f"| {e['ts115_q8']:.2f} ({e['ts115_q8_spread']:.2f}) | {e['ts115_q3']:.2f} "
             f"| {', '.join(map(str, e['epochs_run']))} | {_settled(e)} | {e['train_minutes']:.1f} "
-            f"| {s.get('proteins_per_s', float('nan')):.2f} "
-            f"| {s.get('proteins_per_cpu_s', float('nan')):.2f} "
-            f"| {100 * s.get('no_hits', 0):.1f} % "
+            f"| {s.get('proteins_per_s', float('nan')):.2f} | {100 * s.get('no_hits', 0):.1f} % "
             f"| {s.get('mean_hits', float('nan')):.1f} | {e['note']} |"
         )
     return head + "\n".join(rows) + "\n"
