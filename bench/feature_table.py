@@ -79,10 +79,6 @@ def _cpu_seconds(benchmark: Path) -> float:
     return float(dict(zip(header.split("\t"), values.split("\t"), strict=True))["cpu_time"])
 
 
-def rise(curve: list[float]) -> float:
-    return curve[-1] - curve[-3] if len(curve) >= 3 else float("nan")
-
-
 def summarise(arms: list[dict], study: Path) -> list[dict]:
     """One entry per group: its arms' results and the search stats of its run_dir."""
     groups: dict[str, dict] = {}
@@ -104,7 +100,7 @@ def summarise(arms: list[dict], study: Path) -> list[dict]:
                 entry[f"{key}_{metric}_spread"] = float(np.ptp(values))
         entry["epochs_run"] = [r["epochs_run"] for r in entry["arms"]]
         entry["stopped_early"] = [r["stopped_early"] for r in entry["arms"]]
-        entry["rise_last_two"] = [rise(r["valid_q8_curve"]) for r in entry["arms"]]
+        entry["rise_last_two"] = [r["rise_last_two"] for r in entry["arms"]]
         entry["train_minutes"] = float(np.mean([r["train_minutes"] for r in entry["arms"]]))
         entry["seeds"] = [r["arm"].get("seed", 1) for r in entry["arms"]]
     return list(groups.values())
