@@ -1,9 +1,10 @@
 """Encode a canonical dataset table + raw profiles into one compressed npz, and read it back.
 
 Model input per residue: the concatenation of the chosen feature blocks (:data:`FEATURE_BLOCKS`,
-config ``encode.features``; default :data:`DEFAULT_FEATURES`: one-hot(residue, 21) ++ scaled PSSM
-(20) = 41 float32 features), built per protein on demand (:meth:`EncodedSet.features`) so that a
-whole dataset is never expanded at once. Blocks from the profiles' extra columns
+config ``encode.features``, whose default is all six blocks; a file that records none has
+:data:`BASE_FEATURES`: one-hot(residue, 21) ++ scaled PSSM (20) = 41 float32 features), built
+per protein on demand (:meth:`EncodedSet.features`) so that a whole dataset is never expanded
+at once. Blocks from the profiles' extra columns
 (:mod:`protrnn.profiles.extras`) are stored scaled, as float16 ``extra`` (only when chosen).
 
 Targets: per residue ``ss8``/``ss3`` (int8, -1 unknown), ``eval_mask``/``cb513_mask`` and ``rsa``
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from protrnn.config.encoding import BASE_FEATURES
 from protrnn.core.alphabet import (
     AA_ALPHABET,
     AMINO_ACIDS,
@@ -44,7 +46,7 @@ from protrnn.profiles.store import provenance_path, read_provenance
 #: PSSM scaling applied at encoding: logistic ``1 / (1 + exp(-x))`` of the raw log-odds score x,
 #: stored as float16 in [0, 1] (raw 0 -> 0.5).
 SCALING = "logistic"
-#: The width of the default encoding (:data:`DEFAULT_FEATURES`); a set's own is
+#: The width of :data:`BASE_FEATURES`' encoding; a set's own is
 #: :attr:`EncodedSet.n_features`.
 N_FEATURES = N_AA_TOKENS + N_AA  # 41
 TASKS = ("per_residue", "per_protein")
@@ -90,8 +92,6 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
         "gap_fraction_identity1", 1, "extra", _one(extra_columns.GAP_FRACTION)
     ),
 }
-#: Today's encoding: one-hot(21) ++ logistic PSSM (20).
-DEFAULT_FEATURES: tuple[str, ...] = ("onehot", "pssm")
 _SCALINGS = {
     "identity": lambda x: x,
     "saturating": lambda x: 1.0 - np.exp2(-np.maximum(x, 0.0)),
@@ -121,7 +121,7 @@ def _extra_width(features: Sequence[str]) -> int:
     return sum(FEATURE_BLOCKS[f].width for f in features if FEATURE_BLOCKS[f].source == "extra")
 
 
-def encoding_spec(features: Sequence[str] = DEFAULT_FEATURES) -> dict:
+def encoding_spec(features: Sequence[str] = BASE_FEATURES) -> dict:
     """The feature encoding of :meth:`EncodedSet.features` as data (stored with encoded sets
     and models; equal dicts mean interchangeable features). The default is the encoding of
     every release before ``encode.features`` existed, key for key."""
@@ -142,10 +142,10 @@ def features_of_encoding(
     encoding: dict | None, source: object, remedy: str = "delete it and encode it again"
 ) -> tuple[str, ...]:
     """The feature blocks of a recorded :func:`encoding_spec` (None: written before it was
-    recorded: the default); ValueError naming ``source`` (and ending with ``remedy``) when this
-    code cannot build exactly those features."""
+    recorded: :data:`BASE_FEATURES`); ValueError naming ``source`` (and ending with ``remedy``)
+    when this code cannot build exactly those features."""
     if encoding is None:
-        return DEFAULT_FEATURES
+        return BASE_FEATURES
     by_spec = {block.spec: name for name, block in FEATURE_BLOCKS.items()}
     names = encoding.get("features") if isinstance(encoding, dict) else None
     if not isinstance(names, list) or not names:
@@ -424,7 +424,7 @@ def encode_dataset(
     task: str = "per_residue",
     classes: list[str] | None = None,
     profile_provenance: dict | None = None,
-    features: Sequence[str] = DEFAULT_FEATURES,
+    features: Sequence[str] = BASE_FEATURES,
     extras: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write the encoded dataset npz (docs/architecture.md) for ``table``; return a summary.
@@ -493,7 +493,7 @@ class EncodedSet:
     rsa: np.ndarray | None = None
     has_rsa: bool = False
     provenance: dict | None = None
-    feature_blocks: tuple[str, ...] = DEFAULT_FEATURES
+    feature_blocks: tuple[str, ...] = BASE_FEATURES
     extra: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -537,7 +537,7 @@ class EncodedSet:
         """sha256 of what these proteins are, in order: task, classes, ids, splits, labels and
         every residue array (features and targets)."""
         names = [self.task, self.scaling, list(self.classes), self.ids.tolist()]
-        if self.feature_blocks != DEFAULT_FEATURES:  # the default's digest is the older one
+        if self.feature_blocks != BASE_FEATURES:  # the base encoding's digest is the older one
             names.append(list(self.feature_blocks))
         h = hashlib.sha256(json.dumps([*names, self.split.tolist()]).encode())
         for array in (self.lengths, self.label, self.membrane):

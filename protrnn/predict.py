@@ -95,7 +95,7 @@ from protrnn.core.fasta import iter_fasta
 from protrnn.core.fileio import replace_dir
 from protrnn.core.tracks import IndexRow, index_html, track_svg
 from protrnn.encode import (
-    DEFAULT_FEATURES,
+    BASE_FEATURES,
     EncodedSet,
     encode_dataset,
     features_of_encoding,
@@ -492,7 +492,7 @@ def _encode_and_predict(
         staging / "encoded.npz",
         "per_residue",
         profile_provenance=provenance,
-        features=getattr(model, "feature_blocks", DEFAULT_FEATURES),  # those it was trained on
+        features=getattr(model, "feature_blocks", BASE_FEATURES),  # those it was trained on
         extras=found.profiles.extras,
     )
     encoded = load_encoded(staging / "encoded.npz")

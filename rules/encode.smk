@@ -1,7 +1,8 @@
-"""Encode a dataset: the feature blocks of encode.features (default: one-hot residues + scaled
-PSSM) + masks, compressed, with the provenance of the encoding and of the profiles (from the
-shards' provenance JSONs). A non-default encode.features is a param (so changing it reruns
-encode and everything downstream); the default adds none, so earlier outputs stay current.
+"""Encode a dataset: the feature blocks of encode.features (default: all six) + masks,
+compressed, with the provenance of the encoding and of the profiles (from the shards'
+provenance JSONs). encode.features is a param (so changing it reruns encode and everything
+downstream) unless it is one-hot + PSSM, the encoding of outputs written before the setting
+existed, which stay current.
 """
 
 from protrnn.config import encode_params

@@ -1,9 +1,10 @@
 """Rule encode: canonical table + profile shards -> compressed feature arrays + provenance (the
 encoding and what the shards' profiles were made of; shards that disagree are an error).
 
-The feature blocks are the param ``features`` (absent: the default, ``protrnn.encode``'s
-``DEFAULT_FEATURES``); blocks of the profiles' extra columns read them from the shards, and a
-shard without them (written by an older protrnn) is an error naming it."""
+The feature blocks are the param ``features`` (absent: one-hot ++ PSSM, ``BASE_FEATURES``;
+the config's default of all six blocks is passed); blocks of the profiles' extra columns read
+them from the shards, and a shard without them (written by an older protrnn) is an error naming
+it."""
 
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from protrnn.core.alphabet import sequence_hash  # noqa: E402
 from protrnn.core.runlog import setup_logging  # noqa: E402
 from protrnn.data.table import read_table  # noqa: E402
 from protrnn.encode import (  # noqa: E402
-    DEFAULT_FEATURES,
+    BASE_FEATURES,
     check_features,
     encode_dataset,
     needs_extras,
@@ -24,7 +25,7 @@ from protrnn.profiles.store import read_shard  # noqa: E402
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
-features = check_features(getattr(smk.params, "features", None) or DEFAULT_FEATURES)
+features = check_features(getattr(smk.params, "features", None) or BASE_FEATURES)
 with_extras = needs_extras(features)
 table = read_table(Path(smk.input.table))
 provenance = shard_provenance([Path(p) for p in smk.input.profiles])

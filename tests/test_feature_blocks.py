@@ -17,7 +17,7 @@ from protrnn.config.encoding import default_features
 from protrnn.config.schema import load_schema
 from protrnn.core.alphabet import AA_ALPHABET, AMINO_ACIDS, sequence_hash
 from protrnn.encode import (
-    DEFAULT_FEATURES,
+    BASE_FEATURES,
     FEATURE_BLOCKS,
     N_FEATURES,
     encode_dataset,
@@ -54,8 +54,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---------------------------------------------------------------- the registry and the default
-def test_default_encoding_is_todays_key_for_key(tmp_path: Path) -> None:
-    assert DEFAULT_FEATURES == ("onehot", "pssm") and N_FEATURES == 41
+def test_base_encoding_is_todays_key_for_key(tmp_path: Path) -> None:
+    assert BASE_FEATURES == ("onehot", "pssm") and N_FEATURES == 41
     assert encoding_spec() == TODAYS_SPEC and encoding_spec(["onehot", "pssm"]) == TODAYS_SPEC
     table, pssms, extras = dataset(3)
     encode_dataset(table, pssms, tmp_path / "d.npz", extras=extras)  # extras unused
@@ -63,27 +63,35 @@ def test_default_encoding_is_todays_key_for_key(tmp_path: Path) -> None:
         assert "extra" not in data.files
         assert json.loads(str(data["provenance"]))["encoding"] == TODAYS_SPEC
     enc = load_encoded(tmp_path / "d.npz")
-    assert enc.feature_blocks == DEFAULT_FEATURES and enc.extra is None and enc.n_features == 41
-    assert features_of_encoding(TODAYS_SPEC, "x") == DEFAULT_FEATURES
-    assert features_of_encoding(None, "x") == DEFAULT_FEATURES  # files before provenance
+    assert enc.feature_blocks == BASE_FEATURES and enc.extra is None and enc.n_features == 41
+    assert features_of_encoding(TODAYS_SPEC, "x") == BASE_FEATURES
+    assert features_of_encoding(None, "x") == BASE_FEATURES  # files before provenance
 
 
 def test_schema_config_and_rule_params_agree_with_the_registry() -> None:
     schema = load_schema()["properties"]["encode"]["properties"]["features"]
     assert schema["items"]["enum"] == list(FEATURE_BLOCKS)
-    assert tuple(default_features()) == DEFAULT_FEATURES
+    assert default_features() == list(FEATURE_BLOCKS)  # all six blocks, in registry order
     config = read_config_file(REPO / "config" / "config.yaml")
-    assert tuple(config["encode"]["features"]) == DEFAULT_FEATURES
-    assert encode_params(config) == {} and encode_params({}) == {}
-    assert encode_params({"encode": {"features": ["onehot", "depth"]}}) == {
-        "features": ["onehot", "depth"]
-    }
-    assert validate_config(config)["encode"]["features"] == list(DEFAULT_FEATURES)
-    del config["encode"]
-    assert validate_config(config)["encode"]["features"] == list(DEFAULT_FEATURES)
+    assert config["encode"]["features"] == default_features()
+    assert validate_config(config)["encode"]["features"] == default_features()
     for bad in (["onehot", "bogus"], ["pssm", "pssm"], []):
         with pytest.raises(ConfigError, match="encode.features"):
             validate_config({**config, "encode": {"features": bad}})
+    del config["encode"]
+    assert validate_config(config)["encode"]["features"] == default_features()
+
+
+def test_only_the_base_encoding_leaves_rule_encode_without_a_param() -> None:
+    """Outputs encoded before encode.features existed (one-hot ++ PSSM, no param) stay current;
+    any other choice, the default of all six blocks included, is a param, so a workflow whose
+    outputs were encoded with the base blocks re-encodes and retrains when the default changes."""
+    base = {"encode": {"features": list(BASE_FEATURES)}}
+    assert encode_params(base) == {}
+    assert encode_params({}) == {"features": default_features()}
+    assert encode_params({"encode": {"features": ["onehot", "depth"]}}) == {
+        "features": ["onehot", "depth"]
+    }
 
 
 def test_extra_blocks_are_scaled_as_documented(tmp_path: Path) -> None:
@@ -212,7 +220,7 @@ def test_models_of_todays_encoding_still_load_and_predict(tmp_path: Path) -> Non
     encode_dataset(table, pssms, tmp_path / "d.npz")
     for encoding in (TODAYS_SPEC, None):  # today's model.pt, and one without provenance
         model = load_model(_save(tmp_path / "today" / "model.pt", encoding, 41), "cpu")
-        assert model.feature_blocks == DEFAULT_FEATURES
+        assert model.feature_blocks == BASE_FEATURES
         assert len(predict_proba(model, load_encoded(tmp_path / "d.npz"), "cpu")) == 2
 
 
@@ -262,12 +270,20 @@ def test_protrnn_predict_encodes_with_the_models_features(
     assert np.allclose(orphan[:, 41:61], ex.BACKGROUND, atol=1e-3)
 
 
-@pytest.mark.parametrize("features", [None, ["onehot", "pssm", "depth"]])
-def test_rule_encode_has_a_features_param_only_when_not_default(
-    tmp_path: Path, features: list[str] | None
+@pytest.mark.parametrize(
+    ("features", "param"),
+    [
+        (None, list(FEATURE_BLOCKS)),  # the default: all six blocks
+        (["onehot", "pssm"], None),
+        (["onehot", "pssm", "depth"], ["onehot", "pssm", "depth"]),
+    ],
+)
+def test_rule_encode_has_a_features_param_unless_base(
+    tmp_path: Path, features: list[str] | None, param: list[str] | None
 ) -> None:
-    """The default adds no param (outputs encoded before encode.features existed stay current);
-    another choice is the param ``features`` (a change reruns encode and what follows)."""
+    """One-hot ++ PSSM adds no param (outputs encoded before encode.features existed stay
+    current); any other choice, the default included, is the param ``features`` (a change
+    reruns encode and what follows)."""
     api = pytest.importorskip("snakemake.api")
     from snakemake.settings.types import ResourceSettings
 
@@ -285,5 +301,5 @@ def test_rule_encode_has_a_features_param_only_when_not_default(
             workdir=tmp_path,
         )
         params = workflow._workflow.get_rule("encode").params
-        assert getattr(params, "features", None) == features
+        assert getattr(params, "features", None) == param
         assert params.task is not None  # the other params are there

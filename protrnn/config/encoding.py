@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from protrnn.config.schema import load_schema
 
+#: One-hot ++ PSSM: the encoding of every file and model that records none (written before
+#: ``encode.features`` existed) and of rule encode's outputs without a ``features`` param. Not the
+#: workflow's default, which is the schema's (:func:`default_features`).
+BASE_FEATURES: tuple[str, ...] = ("onehot", "pssm")
+
 
 def default_features() -> list[str]:
-    """``encode.features``' default in the schema (today's encoding: one-hot ++ PSSM)."""
+    """``encode.features``' default in the schema (all six blocks since 2026-12-02)."""
     return list(load_schema()["properties"]["encode"]["properties"]["features"]["default"])
 
 
 def encode_params(config: dict) -> dict:
-    """Rule encode's params of ``encode.features``: none for the default (outputs encoded before
-    the setting existed have the default encoding and stay current), else ``features`` (so a
-    change reruns encode and everything downstream)."""
+    """Rule encode's params of ``encode.features``: none for :data:`BASE_FEATURES` (outputs
+    encoded before the setting existed have that encoding and stay current), else ``features``,
+    the default included (so a change, of the config or of the default, reruns encode and
+    everything downstream)."""
     features = list(config.get("encode", {}).get("features", default_features()))
-    return {} if features == default_features() else {"features": features}
+    return {} if features == list(BASE_FEATURES) else {"features": features}
