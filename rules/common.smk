@@ -23,12 +23,14 @@ from protrnn.config import (
     validate_config,
 )
 from protrnn.config import jobs
+from protrnn.config.studies import study_dirs, study_files
 
 # The validated config (schema defaults filled in, cross-validation folds expanded) replaces
 # Snakemake's own, in place: the rules read config[...] and the job scripts read
 # snakemake.config, and both need the defaults and the experiments/datasets folds expand to.
 try:
     _validated = validate_config(dict(config))
+    STUDY_DIRS = study_dirs(_validated, Path(str(workflow.current_basedir)).parent)
 except ConfigError as error:
     sys.exit(f"protrnn: {error}")
 config.clear()
@@ -142,6 +144,11 @@ def benchmark_files():
         for rule, rule_jobs in JOBS.items()
         for job in rule_jobs
     ]
+
+
+def study_inputs():
+    """Every file of the report's benchmark studies (editing one rebuilds the report)."""
+    return [str(f) for d in STUDY_DIRS for f in study_files(d)]
 
 
 def local_source(wildcards):

@@ -15,6 +15,7 @@ rule report:
         database=DATABASE_DIR,
         redundancy=redundancy_targets(),
         backends=config["report"]["profile_backends"] or [],
+        studies=study_inputs(),
         parse_stats=[
             paths.fill(paths.DATASET_STATS, dataset=ds)
             for ds in used_datasets()
@@ -60,5 +61,6 @@ rule report:
         benchmarks=benchmark_files(),
         config=config,
         redundancy=config["redundancy"],
+        studies=[str(d) for d in STUDY_DIRS],
     script:
         "../scripts/report.py"

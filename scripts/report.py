@@ -39,6 +39,7 @@ inputs = ReportInputs(
     redundancy_files=[Path(p) for p in smk.input.redundancy],
     redundancy_settings=dict(smk.params.redundancy),
     backend_benchmark=Path(smk.input.backends) if smk.input.backends else None,
+    studies=[Path(d) for d in smk.params.studies],
     parse_stats={
         Path(p).name.removesuffix(".json"): json.loads(Path(p).read_text())
         for p in smk.input.parse_stats

@@ -125,7 +125,7 @@ def test_module_imports_protrnn_from_its_own_checkout(tmp_path: Path, shared_dat
     workflow's site-packages), not another installed copy."""
     checkout = tmp_path / "protrnn_checkout"
     checkout.mkdir()
-    for name in ("Snakefile", "rules", "scripts", "report", "envs", "protrnn"):
+    for name in ("Snakefile", "rules", "scripts", "report", "envs", "protrnn", "docs"):
         (checkout / name).symlink_to(ROOT / name)
     outer = _write_outer_workflow(tmp_path / "outer", shared_data, checkout / "Snakefile")
     result = _snakemake(outer, "--dry-run")

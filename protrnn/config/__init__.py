@@ -6,7 +6,8 @@ Modules: :mod:`~protrnn.config.files` (YAML files; errors name file and line),
 (cross-checks), :mod:`~protrnn.config.folds` (cross-validation folds),
 :mod:`~protrnn.config.experiments` (accessors), :mod:`~protrnn.config.jobs` (the jobs of the
 configured run), :mod:`~protrnn.config.load` (the pipeline), :mod:`~protrnn.config.sources`
-(can every missing input be fetched?), :mod:`~protrnn.config.encoding` (the encode section).
+(can every missing input be fetched?), :mod:`~protrnn.config.encoding` (the encode section),
+:mod:`~protrnn.config.studies` (the report's benchmark study directories).
 ``python -m protrnn.config FILE ...`` checks config files. Imports neither torch nor pandas: the
 rules import it while Snakemake parses the DAG.
 """

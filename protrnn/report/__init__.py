@@ -13,5 +13,7 @@ CSS, captions), the sections :mod:`~protrnn.report.sections_summary`,
 :mod:`~protrnn.report.sections_protein` and
 :mod:`~protrnn.report.sections_run`, and :mod:`~protrnn.report.build` (the page in order).
 :mod:`~protrnn.report.provenance` collects the run's provenance for scripts/report.py;
-:mod:`~protrnn.report.common` holds formatting helpers.
+:mod:`~protrnn.report.studies` reads the benchmark studies of ``report.studies`` and
+:mod:`~protrnn.report.markdown` renders their text; :mod:`~protrnn.report.common` holds
+formatting helpers.
 """

@@ -47,6 +47,7 @@ from protrnn.report.sections_run import (
     provenance_section,
     redundancy_section,
     run_times_section,
+    studies_section,
     training_section,
 )
 from protrnn.report.sections_summary import summary_section
@@ -69,6 +70,7 @@ SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     localization_confusion_section,
     cross_validation_section,
     backends_section,
+    studies_section,
     training_section,
     run_times_section,
     provenance_section,

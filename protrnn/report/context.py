@@ -24,6 +24,7 @@ from protrnn.report.load import (
     split_eval_files,
 )
 from protrnn.report.pairwise import pairwise_table, protein_pairwise_table
+from protrnn.report.studies import Study, load_study
 from protrnn.report.tables import (
     accuracy_table,
     calibration_long,
@@ -95,7 +96,7 @@ class ReportInputs:
     rule (:mod:`protrnn.report.convergence`; a model without one is not judged).
     ``dataset_tables``: the dataset tables (``results/datasets/{dataset}.tsv.gz``) that hold the
     true labels of the proteins drawn along the chain (:mod:`protrnn.report.tracks`; None: no
-    such section).
+    such section). ``studies``: benchmark study directories (:mod:`protrnn.report.studies`).
     """
 
     eval_files: list[Path]
@@ -113,6 +114,7 @@ class ReportInputs:
     seed: int = SEED
     epoch_limits: Mapping[str, int] | None = None
     dataset_tables: list[Path] | None = None
+    studies: list[Path] | None = None
 
 
 @dataclass
@@ -137,6 +139,7 @@ class ReportContext:
     backend_benchmark: Path | None = None
     backend_markdown: str = ""
     tracks: list[TrackSet] = field(default_factory=list)
+    studies: list[Study] = field(default_factory=list)
 
     @property
     def fig_dir(self) -> Path:
@@ -232,4 +235,5 @@ def collect(inputs: ReportInputs) -> ReportContext:
         backend_benchmark=backends,
         backend_markdown=markdown,
         tracks=collect_tracks(residue_files, residue.evals, inputs.dataset_tables),
+        studies=[load_study(Path(d)) for d in inputs.studies or []],
     )

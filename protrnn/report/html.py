@@ -1,5 +1,5 @@
 """Page assembly and the report's words: the CSS, the page around the sections, every caption,
-and the renderers of free-form content (provenance records, benchmark markdown)."""
+and the renderer of provenance records (benchmark markdown: :mod:`protrnn.report.markdown`)."""
 
 from __future__ import annotations
 
@@ -159,6 +159,16 @@ def backends_caption(path: str) -> str:
         "MMseqs2), agreement between their PSSMs (mean per-position Pearson r), and the CB513 "
         "accuracy of one small model trained on each backend's profiles and on one-hot input "
         "alone."
+    )
+
+
+def study_caption(path: str) -> str:
+    """Where a benchmark study comes from, and that its models are not this run's."""
+    return caption(
+        f"From <code>{e(path)}</code> (<code>report.studies</code>): a benchmark run separate "
+        "from this workflow run, with its own models; its text names the command, machine, "
+        "commit and date. Its numbers are not this run's, and change only when the study is "
+        "run again."
     )
 
 
@@ -339,33 +349,3 @@ def provenance_html(value: Any, depth: int = 0) -> str:
         if all(_is_scalar(v) for v in value):
             return e(", ".join("" if v is None else str(v) for v in value))
     return _pre(value)
-
-
-def markdown_html(text: str) -> str:
-    """Markdown tables and bullet lines (what the benchmark scripts print) as HTML."""
-    parts: list[str] = []
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            head = "".join(f"<th>{e(c)}</th>" for c in rows[0])
-            body = "".join(
-                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows[1:]
-            )
-            parts.append(wide(f"<table><tr>{head}</tr>{body}</table>"))
-            rows.clear()
-
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if not all(set(c) <= set("-:") for c in cells):
-                rows.append(cells)
-            continue
-        flush()
-        if line.startswith(("- ", "* ")):
-            parts.append(f"<p>{e(line[2:])}</p>")
-        elif line:
-            parts.append(f"<p>{e(line.lstrip('#').strip())}</p>")
-    flush()
-    return "".join(parts)

@@ -1,9 +1,11 @@
 """The run-wide sections of the report: redundancy check, cross-validation, profile-backend
-benchmark, learning curves, run times and provenance; one function per section, each returning
-its :class:`~protrnn.report.html.Section` or None when it has nothing to show."""
+benchmark, benchmark studies, learning curves, run times and provenance; one function per
+section, each returning its :class:`~protrnn.report.html.Section` or None when it has nothing
+to show."""
 
 from __future__ import annotations
 
+from protrnn.report.common import escape as e
 from protrnn.report.common import img
 from protrnn.report.context import ReportContext
 from protrnn.report.figures import plot_learning_curves
@@ -14,10 +16,11 @@ from protrnn.report.html import (
     backends_caption,
     convergence_rule,
     learning_curves_caption,
-    markdown_html,
     provenance_html,
     redundancy_caption,
+    study_caption,
 )
+from protrnn.report.markdown import markdown_html
 from protrnn.report.render import cross_validation_html, redundancy_html, run_times_html
 from protrnn.report.render_training import convergence_html
 
@@ -48,6 +51,18 @@ def backends_section(ctx: ReportContext) -> Section | None:
         return None
     content = backends_caption(str(ctx.backend_benchmark)) + markdown_html(ctx.backend_markdown)
     return Section("profile-backends", "Profile backends (benchmark)", content)
+
+
+def studies_section(ctx: ReportContext) -> Section | None:
+    """The benchmark studies of ``report.studies``: each one's text, table and figures."""
+    if not ctx.studies:
+        return None
+    parts = []
+    for study in ctx.studies:
+        figures = "".join(img(f, e(f"{study.title}: {f.stem}")) for f in study.figures)
+        body = study_caption(str(study.path)) + markdown_html(study.markdown) + figures
+        parts.append(f"<h3>{e(study.title)}</h3>{body}")
+    return Section("studies", "Benchmark studies", "".join(parts))
 
 
 def training_section(ctx: ReportContext) -> Section | None:
