@@ -7,13 +7,14 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from protrnn.config import ConfigError, encode_params, read_config_file, validate_config
-from protrnn.config.encoding import default_features
+from protrnn.config.encoding import dataset_features, default_features
 from protrnn.config.schema import load_schema
 from protrnn.core.alphabet import AA_ALPHABET, AMINO_ACIDS, sequence_hash
 from protrnn.encode import (
@@ -69,8 +70,10 @@ def test_base_encoding_is_todays_key_for_key(tmp_path: Path) -> None:
 
 
 def test_schema_config_and_rule_params_agree_with_the_registry() -> None:
-    schema = load_schema()["properties"]["encode"]["properties"]["features"]
-    assert schema["items"]["enum"] == list(FEATURE_BLOCKS)
+    schema = load_schema()["properties"]
+    experiment = schema["experiments"]["additionalProperties"]["properties"]["features"]
+    assert schema["encode"]["properties"]["features"]["items"]["enum"] == list(FEATURE_BLOCKS)
+    assert experiment["items"]["enum"] == list(FEATURE_BLOCKS)
     assert default_features() == list(FEATURE_BLOCKS)  # all six blocks, in registry order
     config = read_config_file(REPO / "config" / "config.yaml")
     assert config["encode"]["features"] == default_features()
@@ -303,3 +306,51 @@ def test_rule_encode_has_a_features_param_unless_base(
         params = workflow._workflow.get_rule("encode").params
         assert getattr(params, "features", None) == param
         assert params.task is not None  # the other params are there
+
+
+def test_an_experiment_with_its_own_features_encodes_its_datasets_with_them() -> None:
+    """experiments.*.features applies to the experiment's training and test datasets; the other
+    datasets keep encode.features; two experiments that would encode one dataset two ways are a
+    ConfigError naming both."""
+    config = validate_config(read_config_file(REPO / "config" / "config.yaml"))
+    config["experiments"]["localization"]["features"] = list(BASE_FEATURES)
+    config = validate_config(config)
+    chosen = dataset_features(config)
+    assert chosen["deeploc2"] == chosen["deeploc1_test"] == list(BASE_FEATURES)
+    assert chosen["cb513"] == chosen["netsurfp2_train"] == default_features()
+    param = encode_params(config)["features"]
+    assert param(SimpleNamespace(dataset="deeploc2")) == list(BASE_FEATURES)
+    assert param(SimpleNamespace(dataset="ts115")) == default_features()
+    twin = {**config["experiments"]["secondary_structure"], "features": ["onehot", "pssm"]}
+    config["experiments"]["ss_twin"] = {
+        **twin,
+        "test_sets": {f"{k}_twin": v for k, v in twin["test_sets"].items()},
+    }
+    with pytest.raises(ConfigError, match=r"experiments.ss_twin.features .*'netsurfp2_train'.*"):
+        validate_config(config)
+
+
+def test_rule_encode_takes_each_datasets_features_from_its_experiment(tmp_path: Path) -> None:
+    api = pytest.importorskip("snakemake.api")
+    from snakemake.settings.types import ResourceSettings
+
+    experiments = {
+        "loc": {"train_dataset": "p", "test_sets": {"t": {"dataset": "p"}}, "features": ["onehot"]},
+        "ss": {"train_dataset": "r", "test_sets": {"u": {"dataset": "r"}}},
+    }
+    datasets = {"p": {"task": "per_protein"}, "r": {"task": "per_residue"}}
+    (tmp_path / "Snakefile").write_text(
+        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
+        f"config.update({{'experiments': {experiments!r}, 'datasets': {datasets!r}}})\n"
+        "def profile_shards(dataset, pattern=None):\n    return []\n"
+        f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
+    )
+    with api.SnakemakeApi() as snakemake:
+        workflow = snakemake.workflow(
+            snakefile=tmp_path / "Snakefile",
+            resource_settings=ResourceSettings(cores=1),
+            workdir=tmp_path,
+        )
+        features = workflow._workflow.get_rule("encode").params.features
+        assert features(SimpleNamespace(dataset="p")) == ["onehot"]
+        assert features(SimpleNamespace(dataset="r")) == default_features()

@@ -1,5 +1,6 @@
 """Cross-checks the schema cannot express: every name used is declared, models fit their task,
-test sets are unique and of the training task, datasets fit their format (task, options, splits),
+test sets are unique and of the training task, experiments that choose their own features share
+no dataset with others, datasets fit their format (task, options, splits),
 the prediction model predicts per residue and a local mirror is a folder.
 
 Each check is a small function taking the schema-checked config (defaults filled in) and raising
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from protrnn.config.encoding import dataset_features
 from protrnn.config.errors import require
 from protrnn.config.experiments import (
     PER_PROTEIN_TYPES,
@@ -186,6 +188,11 @@ def check_experiments(config: dict) -> None:
             _check_test_set(config, f"{where}.test_sets.{name}", exp, test)
 
 
+def check_experiment_features(config: dict) -> None:
+    """Experiments with their own ``features`` share no dataset with experiments of others."""
+    dataset_features(config)
+
+
 def _with_plain_names(trained: list[str]) -> set[str]:
     """``experiment/model`` names and their plain model names (``predict_model`` takes both)."""
     return {*trained, *(t.split("/")[1] for t in trained)}
@@ -319,6 +326,7 @@ CHECKS: tuple[Callable[[dict], None], ...] = (
     check_presets,
     check_dataset_inputs,
     check_experiments,
+    check_experiment_features,
     check_predict_model,
     check_reserved_model_names,
     check_model_cells,
