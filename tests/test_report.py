@@ -18,8 +18,8 @@ from protrnn.evaluation.residue_metrics import evaluate_predictions
 from protrnn.report.build import build_report
 from protrnn.report.context import ReportInputs
 from protrnn.report.convergence import RISE_POINTS, judge
-from protrnn.report.markdown import markdown_html
 from protrnn.report.load import history_inputs
+from protrnn.report.markdown import markdown_html
 from protrnn.report.pairwise import PAIRWISE_COLUMNS, pairwise_table
 from protrnn.report.summary import PROTEIN_HEADLINE, RESIDUE_HEADLINE, summary_sentences
 from protrnn.report.tables import (
