@@ -273,6 +273,26 @@ def test_protrnn_predict_encodes_with_the_models_features(
     assert np.allclose(orphan[:, 41:61], ex.BACKGROUND, atol=1e-3)
 
 
+def encode_rule_params(tmp_path: Path, config: dict):
+    """Rule encode's params through the Snakemake API, with ``config`` as the workflow's."""
+    api = pytest.importorskip("snakemake.api")
+    from snakemake.settings.types import ResourceSettings
+
+    (tmp_path / "Snakefile").write_text(
+        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
+        f"config.update({config!r})\n"
+        "def profile_shards(dataset, pattern=None):\n    return []\n"
+        f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
+    )
+    with api.SnakemakeApi() as snakemake:
+        workflow = snakemake.workflow(
+            snakefile=tmp_path / "Snakefile",
+            resource_settings=ResourceSettings(cores=1),
+            workdir=tmp_path,
+        )
+        return workflow._workflow.get_rule("encode").params
+
+
 @pytest.mark.parametrize(
     ("features", "param"),
     [
@@ -287,25 +307,12 @@ def test_rule_encode_has_a_features_param_unless_base(
     """One-hot ++ PSSM adds no param (outputs encoded before encode.features existed stay
     current); any other choice, the default included, is the param ``features`` (a change
     reruns encode and what follows)."""
-    api = pytest.importorskip("snakemake.api")
-    from snakemake.settings.types import ResourceSettings
-
     encode = {"features": features} if features else {}
-    (tmp_path / "Snakefile").write_text(
-        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
-        f"config.update({{'encode': {encode!r}, 'datasets': {{'d': {{'task': 'per_residue'}}}}}})\n"
-        "def profile_shards(dataset, pattern=None):\n    return []\n"
-        f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
+    params = encode_rule_params(
+        tmp_path, {"encode": encode, "datasets": {"d": {"task": "per_residue"}}}
     )
-    with api.SnakemakeApi() as snakemake:
-        workflow = snakemake.workflow(
-            snakefile=tmp_path / "Snakefile",
-            resource_settings=ResourceSettings(cores=1),
-            workdir=tmp_path,
-        )
-        params = workflow._workflow.get_rule("encode").params
-        assert getattr(params, "features", None) == param
-        assert params.task is not None  # the other params are there
+    assert getattr(params, "features", None) == param
+    assert params.task is not None  # the other params are there
 
 
 def test_an_experiment_with_its_own_features_encodes_its_datasets_with_them() -> None:
@@ -331,26 +338,11 @@ def test_an_experiment_with_its_own_features_encodes_its_datasets_with_them() ->
 
 
 def test_rule_encode_takes_each_datasets_features_from_its_experiment(tmp_path: Path) -> None:
-    api = pytest.importorskip("snakemake.api")
-    from snakemake.settings.types import ResourceSettings
-
     experiments = {
         "loc": {"train_dataset": "p", "test_sets": {"t": {"dataset": "p"}}, "features": ["onehot"]},
         "ss": {"train_dataset": "r", "test_sets": {"u": {"dataset": "r"}}},
     }
     datasets = {"p": {"task": "per_protein"}, "r": {"task": "per_residue"}}
-    (tmp_path / "Snakefile").write_text(
-        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
-        f"config.update({{'experiments': {experiments!r}, 'datasets': {datasets!r}}})\n"
-        "def profile_shards(dataset, pattern=None):\n    return []\n"
-        f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
-    )
-    with api.SnakemakeApi() as snakemake:
-        workflow = snakemake.workflow(
-            snakefile=tmp_path / "Snakefile",
-            resource_settings=ResourceSettings(cores=1),
-            workdir=tmp_path,
-        )
-        features = workflow._workflow.get_rule("encode").params.features
-        assert features(SimpleNamespace(dataset="p")) == ["onehot"]
-        assert features(SimpleNamespace(dataset="r")) == default_features()
+    params = encode_rule_params(tmp_path, {"experiments": experiments, "datasets": datasets})
+    assert params.features(SimpleNamespace(dataset="p")) == ["onehot"]
+    assert params.features(SimpleNamespace(dataset="r")) == default_features()
