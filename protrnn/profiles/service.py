@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from protrnn.core.alphabet import AMINO_ACIDS
@@ -57,6 +58,11 @@ class SearchSetting:
     @property
     def checksum(self) -> str:
         return self.database_info["checksum"]
+
+    @cached_property
+    def tool_version(self) -> str:
+        """The version of the backend's tool on this machine (part of the cache key)."""
+        return self.engine.tool_version()
 
     def describe(self) -> dict:
         """What a model records of the profiles it was trained on (and predict compares)."""
@@ -106,7 +112,7 @@ class ProfileSearch:
         return {
             "backend": s.backend,
             "tool": runs[0].get("tool", s.backend) if runs else s.backend,
-            "version": runs[0].get("version") if runs else None,
+            "version": runs[0].get("version") if runs else s.tool_version,
             "parameters": s.params,
             "database": {k: info.get(k) for k in ("checksum", "n_sequences", "n_residues")},
             "cache": cache,
@@ -193,7 +199,9 @@ def search_with(
     store = None
     if cache is not None:
         with no_space_left_on(cache):
-            store = ProfileCache(cache, setting.checksum, setting.backend, setting.params)
+            store = ProfileCache(
+                cache, setting.checksum, setting.backend, setting.params, setting.tool_version
+            )
     todo = store.missing(sequences) if store else list(sequences)
     log.info(
         "%s: %d unique sequences, %d in the cache (%s), %d to search",
