@@ -525,7 +525,7 @@ def _summary(run: _Run, found: ProfileSearch, encoded: EncodedSet) -> dict:
             k: info.get(k) for k in ("checksum", "n_sequences", "n_residues", "version")
         },
         "backend": setting.backend,
-        "tool_version": found.runs[0]["version"] if found.runs else setting.tool_version,
+        "tool_version": found.tool_version,
         "profile_stats": stats,
         "profiles": setting.describe(),
         "model_profiles": (run.provenance or {}).get("profiles"),

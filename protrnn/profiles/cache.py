@@ -38,9 +38,13 @@ DEFAULT_ROOT = Path("resources/profile_cache")
 def setting_key(database_checksum: str, backend: str, params: dict, tool_version: str) -> str:
     """sha256 hex of the database checksum, backend, tool version and parameters
     (order-independent)."""
-    setting = {"database": database_checksum, "backend": backend, "params": params}
     blob = json.dumps(
-        {**setting, "tool_version": tool_version},
+        {
+            "database": database_checksum,
+            "backend": backend,
+            "params": params,
+            "tool_version": tool_version,
+        },
         sort_keys=True,
         separators=(",", ":"),
         default=str,

@@ -105,6 +105,11 @@ class ProfileSearch:
     def n_searched(self) -> int:
         return len(self.profiles) - self.n_from_cache
 
+    @property
+    def tool_version(self) -> str:
+        """The tool's version as the first search reported it, else the setting's."""
+        return self.runs[0].get("version") if self.runs else self.setting.tool_version
+
     def provenance(self) -> dict:
         """The provenance record of a profile shard (:func:`protrnn.profiles.store.write_shard`)."""
         s, runs, info = self.setting, self.runs, self.setting.database_info
@@ -112,7 +117,7 @@ class ProfileSearch:
         return {
             "backend": s.backend,
             "tool": runs[0].get("tool", s.backend) if runs else s.backend,
-            "version": runs[0].get("version") if runs else s.tool_version,
+            "version": self.tool_version,
             "parameters": s.params,
             "database": {k: info.get(k) for k in ("checksum", "n_sequences", "n_residues")},
             "cache": cache,
