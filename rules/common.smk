@@ -4,6 +4,7 @@ Paths come from protrnn.paths (each written once); which jobs the configured run
 protrnn.config.jobs. Imports neither torch nor pandas: this runs while Snakemake parses the DAG.
 """
 
+import functools
 import sys
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def test_set(experiment_name, testset):
 def used_datasets():
     """Every dataset the selected experiments train or test on."""
     return jobs.used_datasets(config)
+
+
+@functools.cache
+def tool_version(backend):
+    """The installed version of a profile backend's tool (a params value: another build reruns)."""
+    from protrnn.profiles.backends import installed_version
+
+    return installed_version(backend)
 
 
 def download_path(key):

@@ -23,6 +23,7 @@ rule profile_database:
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
         cluster=config["profiles"]["cluster"],
+        tool_version=lambda wildcards: tool_version(wildcards.backend),
     script:
         "../scripts/profile_database.py"
 
@@ -48,5 +49,6 @@ rule profile_search:
         n_shards=lambda wildcards: dataset_shards(wildcards.dataset),
         backend=BACKEND,
         settings=config["profiles"].get(BACKEND, {}),
+        tool_version=lambda wildcards: tool_version(BACKEND),
     script:
         "../scripts/profile_search.py"

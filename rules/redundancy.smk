@@ -24,5 +24,6 @@ rule redundancy:
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         settings=config["redundancy"],
+        tool_version=lambda wildcards: tool_version("mmseqs2"),
     script:
         "../scripts/redundancy.py"

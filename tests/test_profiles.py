@@ -309,6 +309,23 @@ def test_cache_of_another_tool_version_is_not_used(
     assert setting["tool_version"] == "15-6f452"
 
 
+def test_installed_version_names_the_build_or_says_none_was_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules' rerun trigger: the build's own version, and a stable word when there is none."""
+    from protrnn.core.tools import MMSEQS_ENV
+    from protrnn.profiles.backends import installed_version
+
+    assert installed_version("mmseqs2") == mmseqs_version(find_mmseqs())
+    other = tmp_path / "mmseqs"
+    other.write_text("#!/bin/sh\necho 15-6f452\n")
+    other.chmod(0o755)
+    monkeypatch.setenv(MMSEQS_ENV, str(other))
+    assert installed_version("mmseqs2") == "15-6f452"
+    monkeypatch.setenv(MMSEQS_ENV, str(tmp_path / "absent"))
+    assert installed_version("mmseqs2") == "not found (FileNotFoundError)"
+
+
 def test_cache_entries_without_extra_columns_are_searched_again(
     databases: dict, family: dict, tmp_path: Path
 ) -> None:

@@ -115,6 +115,28 @@ def test_rerun_has_nothing_to_do(tiny_run: Path, mirror_server: str):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_another_build_of_the_search_tool_reruns_its_jobs(
+    tiny_run: Path, mirror_server: str, tmp_path: Path
+):
+    """Snakemake knows nothing of the tools outside conda: the version is a params value."""
+    from protrnn.core.tools import MMSEQS_ENV, find_mmseqs
+
+    other_build = tmp_path / "mmseqs"
+    other_build.write_text(
+        '#!/bin/sh\nif [ "$1" = version ]; then echo 0.0-another-build; exit 0; fi\n'
+        f'exec "{find_mmseqs()}" "$@"\n'
+    )
+    other_build.chmod(0o755)
+    env = {**os.environ, MMSEQS_ENV: str(other_build)}
+    dry = run_tiny_workflow(tiny_run, mirror_server, "--cores", "2", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = _job_counts(dry.stdout)
+    results = tiny_run / "results"
+    assert counts["profile_database"] == 1
+    assert counts["profile_search"] == len(list((results / "profiles").glob("*/shard*.npz")))
+    assert counts["redundancy"] == len(list((results / "redundancy").glob("*/*.tsv")))
+
+
 # --- runs that extend the finished tiny run (keep them last: they add outputs to it) ---------
 
 
