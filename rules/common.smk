@@ -83,6 +83,23 @@ def tool_version(backend):
     return installed_version(backend)
 
 
+def labelling_tools(dataset):
+    """Versions of the tools that compute a dataset's labels (DSSP for PDB chains): a params value."""
+    if config["datasets"][dataset]["format"] != "pdb_chains":
+        return {}
+    return {"dssp": dssp_version()}
+
+
+@functools.cache
+def dssp_version():
+    from protrnn.data.formats.pdb_chains import find_mkdssp, mkdssp_version
+
+    try:
+        return mkdssp_version(find_mkdssp())
+    except (OSError, RuntimeError) as error:
+        return f"not found ({type(error).__name__})"
+
+
 def download_path(key):
     return paths.fill(paths.DOWNLOAD, file=key)
 

@@ -24,5 +24,6 @@ rule parse_dataset:
             wildcards.dataset
         ),
         seed=config["train"]["seed"],
+        tools=lambda wildcards: labelling_tools(wildcards.dataset),
     script:
         "../scripts/parse_dataset.py"

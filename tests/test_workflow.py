@@ -314,6 +314,24 @@ def test_user_datasets_from_tsv_and_pdb_chains(tiny_run: Path, shared_data: Path
             path = tiny_run / "results" / "eval" / EXPERIMENT / model_name / name / "metrics.json"
             assert json.loads(path.read_text())["n_residues"] > 0
         assert name in html
+    # another DSSP build labels the structures again (Snakemake would not know of it by itself)
+    other_dssp = tmp_path / "mkdssp"
+    other_dssp.write_text(
+        '#!/bin/sh\nif [ "$1" = --version ]; then echo "mkdssp version 9.9.9"; exit 0; fi\n'
+        f'exec "{find_mkdssp()}" "$@"\n'
+    )
+    other_dssp.chmod(0o755)
+    dry = run_tiny_workflow(
+        tiny_run,
+        str(mirror),
+        "--cores",
+        "2",
+        "--dry-run",
+        env={**os.environ, "PROTRNN_MKDSSP": str(other_dssp)},
+        configfiles=(extra,),
+    )
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert _job_counts(dry.stdout)["parse_dataset"] == 1, dry.stdout[-3000:]
 
 
 @pytest.mark.parametrize("backend", ["psiblast", "jackhmmer"])
