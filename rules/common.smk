@@ -4,7 +4,6 @@ Paths come from protrnn.paths (each written once); which jobs the configured run
 protrnn.config.jobs. Imports neither torch nor pandas: this runs while Snakemake parses the DAG.
 """
 
-import functools
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from protrnn.config import (
     selected_experiments,
     validate_config,
 )
-from protrnn.config import jobs
+from protrnn.config import jobs, versions
 from protrnn.config.studies import study_dirs, study_files
 
 # The validated config (schema defaults filled in, cross-validation folds expanded) replaces
@@ -75,29 +74,23 @@ def used_datasets():
     return jobs.used_datasets(config)
 
 
-@functools.cache
 def tool_version(backend):
     """The installed version of a profile backend's tool (a params value: another build reruns)."""
-    from protrnn.profiles.backends import installed_version
+    return versions.tool_version(backend)
 
-    return installed_version(backend)
+
+def script_code(script):
+    """Digest of scripts/{script}.py and the protrnn code it imports: a params value, so that a
+    change to that code reruns the rule (Snakemake's own code trigger sees the script only).
+    """
+    return versions.script_code(str(workflow.basedir), script)
 
 
 def labelling_tools(dataset):
     """Versions of the tools that compute a dataset's labels (DSSP for PDB chains): a params value."""
     if config["datasets"][dataset]["format"] != "pdb_chains":
         return {}
-    return {"dssp": dssp_version()}
-
-
-@functools.cache
-def dssp_version():
-    from protrnn.data.formats.pdb_chains import find_mkdssp, mkdssp_version
-
-    try:
-        return mkdssp_version(find_mkdssp())
-    except (OSError, RuntimeError) as error:
-        return f"not found ({type(error).__name__})"
+    return {"dssp": versions.dssp_version()}
 
 
 def download_path(key):

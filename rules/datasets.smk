@@ -18,6 +18,7 @@ rule parse_dataset:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
+        code=script_code("parse_dataset"),
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
         max_proteins=lambda wildcards: dataset_max_proteins(wildcards.dataset),
         max_train_proteins=lambda wildcards: dataset_max_train_proteins(

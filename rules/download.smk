@@ -1,4 +1,9 @@
-"""Download every declared input file (public URL or mirror), verify its sha256, write atomically."""
+"""Download every declared input file (public URL or mirror), verify its sha256, write atomically.
+
+Unlike the other rules, these take no `code` params value (rules/common.smk, script_code): a
+download is the file's bytes, checked against its declared sha256, so a change to protrnn's code
+does not fetch every file again.
+"""
 
 
 rule download:

@@ -29,6 +29,7 @@ rule encode:
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         **encode_params(config),
+        code=script_code("encode"),
         task=lambda wildcards: config["datasets"][wildcards.dataset]["task"],
         classes=lambda wildcards: config["datasets"][wildcards.dataset].get("classes"),
     script:

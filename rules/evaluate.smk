@@ -23,6 +23,7 @@ rule evaluate:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
+        code=script_code("evaluate"),
         mask=lambda wildcards: test_set(wildcards.experiment, wildcards.testset)["mask"],
     script:
         "../scripts/evaluate.py"

@@ -25,6 +25,7 @@ rule predict:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
+        code=script_code("predict"),
         backend=BACKEND,
         settings=config["profiles"].get(BACKEND, {}),
     script:

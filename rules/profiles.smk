@@ -22,6 +22,7 @@ rule profile_database:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
+        code=script_code("profile_database"),
         cluster=config["profiles"]["cluster"],
         tool_version=lambda wildcards: tool_version(wildcards.backend),
     script:
@@ -46,6 +47,7 @@ rule profile_search:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
+        code=script_code("profile_search"),
         n_shards=lambda wildcards: dataset_shards(wildcards.dataset),
         backend=BACKEND,
         settings=config["profiles"].get(BACKEND, {}),

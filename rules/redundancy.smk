@@ -23,6 +23,7 @@ rule redundancy:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
+        code=script_code("redundancy"),
         settings=config["redundancy"],
         tool_version=lambda wildcards: tool_version("mmseqs2"),
     script:

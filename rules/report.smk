@@ -56,6 +56,7 @@ rule report:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
+        code=script_code("report"),
         experiments={e: experiment(e) for e in EXPERIMENTS},
         published=config.get("published", []),
         benchmarks=benchmark_files(),

@@ -32,6 +32,7 @@ rule train:
         runtime=lambda wildcards, attempt: 240 * attempt,
         gpu=train_resources_gpu(),
     params:
+        code=script_code("train"),
         spec=lambda wildcards: model_spec(config, wildcards.model),
         preset=training_preset,
         seed=config["train"]["seed"],
@@ -58,6 +59,7 @@ rule ensemble:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
+        code=script_code("ensemble"),
         models=lambda wildcards: experiment_models(config, wildcards.experiment),
         size=lambda wildcards: ensemble_size(config, wildcards.experiment),
     script:

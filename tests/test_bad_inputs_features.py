@@ -102,7 +102,7 @@ def test_shard_written_without_a_proteins_extra_columns(tmp_path: Path) -> None:
 
 def test_broken_cache_entry_of_extra_columns(tmp_path: Path) -> None:
     _, pssms, extras = dataset(1)
-    cache = ProfileCache(tmp_path, "sum", "mmseqs2", {}, "18-8cc5c")
+    cache = ProfileCache(tmp_path, "sum", "mmseqs2", {}, "18-8cc5c", "code")
     cache.put_many(Profiles(pssms, extras))
     key = next(iter(pssms))
     np.save(cache.extras_path(key), np.zeros((2, 23), np.float16))

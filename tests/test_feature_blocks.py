@@ -171,7 +171,7 @@ def test_shards_store_extras_and_older_shards_are_refused(tmp_path: Path) -> Non
 
 def test_cache_entries_without_extras_count_as_missing(tmp_path: Path) -> None:
     _, pssms, extras = dataset(2)
-    cache = ProfileCache(tmp_path, "sum", "mmseqs2", {}, "18-8cc5c")
+    cache = ProfileCache(tmp_path, "sum", "mmseqs2", {}, "18-8cc5c", "code")
     cache.put_many(Profiles(pssms, extras))
     keys = list(pssms)
     assert cache.missing(keys) == []

@@ -309,12 +309,28 @@ def test_cache_of_another_tool_version_is_not_used(
     assert setting["tool_version"] == "15-6f452"
 
 
+def test_cache_of_other_profile_code_is_not_used(
+    databases: dict, family: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profiles cached by another version of the backend's code are searched again."""
+    from protrnn.profiles import service
+
+    queries = _service_queries(family)
+    db_dir, cache = databases["root"] / "with", tmp_path / "cache"
+    first = profiles_for(queries, "mmseqs2", db_dir, {}, cache, 2)
+    setting = json.loads((first.cache.folder / "setting.json").read_text())
+    assert setting["code_version"] == service.module_digest(mmseqs2)
+    monkeypatch.setattr(service, "module_digest", lambda module: "edited-code")
+    other = profiles_for(queries, "mmseqs2", db_dir, {}, cache, 2)
+    assert other.n_from_cache == 0 and other.n_searched == 3
+    assert other.cache.key != first.cache.key
+
+
 def test_installed_version_names_the_build_or_says_none_was_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rules' rerun trigger: the build's own version, and a stable word when there is none."""
-    from protrnn.core.tools import MMSEQS_ENV
-    from protrnn.profiles.backends import installed_version
+    from protrnn.core.tools import MMSEQS_ENV, installed_version
 
     assert installed_version("mmseqs2") == mmseqs_version(find_mmseqs())
     other = tmp_path / "mmseqs"

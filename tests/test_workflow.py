@@ -137,6 +137,43 @@ def test_another_build_of_the_search_tool_reruns_its_jobs(
     assert counts["redundancy"] == len(list((results / "redundancy").glob("*/*.tsv")))
 
 
+def _workflow_copy(destination: Path) -> Path:
+    """The workflow's code and config copied to ``destination`` (its Snakefile returned)."""
+    for name in ("rules", "scripts", "protrnn", "config", "envs", "report", "profiles", "models"):
+        if (ROOT / name).exists():
+            shutil.copytree(
+                ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+    shutil.copy2(ROOT / "Snakefile", destination / "Snakefile")
+    return destination / "Snakefile"
+
+
+def test_library_code_that_shapes_a_model_reruns_what_it_shapes(
+    tiny_run: Path, mirror_server: str, tmp_path: Path
+):
+    """Snakemake's own code trigger sees a rule's script only: the digest of the protrnn code a
+    script imports (a params value) reruns training after a change to the model code, and a
+    docstring edit reruns nothing."""
+    snakefile = _workflow_copy(tmp_path / "workflow")
+    command = [*tiny_command(tiny_run, mirror_server, "--cores", "2", "--dry-run")]
+    command[command.index("--snakefile") + 1] = str(snakefile)
+
+    def dry_run() -> str:
+        result = subprocess.run(command, capture_output=True, text=True, env=tiny_env())
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    zoo = tmp_path / "workflow" / "protrnn" / "model" / "zoo.py"
+    text = zoo.read_text()
+    zoo.write_text(text.replace('"""', '"""Edited docstring. ', 1))
+    assert "Nothing to be done" in dry_run()
+    zoo.write_text(text + "\nUNUSED_BY_THE_MODELS = 1\n")
+    counts = _job_counts(dry_run())
+    assert counts["train"] == len(list((tiny_run / "results" / "models").glob("*/*/history.tsv")))
+    assert "evaluate" in counts and "report" in counts
+    assert not {"parse_dataset", "profile_search", "encode", "redundancy"} & set(counts), counts
+
+
 # --- runs that extend the finished tiny run (keep them last: they add outputs to it) ---------
 
 

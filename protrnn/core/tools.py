@@ -1,19 +1,26 @@
-"""External programs: finding a binary ($ENV override, bundled copy, PATH) and running MMseqs2.
+"""External programs: finding a binary ($ENV override, bundled copy, PATH), running MMseqs2, and
+DSSP's discovery and version.
 
 MMseqs2 serves two stages (profile databases and searches, and the redundancy check of the test
-sets), so its discovery and its runner live here rather than in either stage.
+sets), so its discovery and its runner live here rather than in either stage; DSSP's discovery is
+here because the workflow reads its version while it parses the DAG (a rerun trigger), without
+the parser of PDB chains (protrnn.data.formats.pdb_chains) and pandas.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
 MMSEQS_ENV = "PROTRNN_MMSEQS"
+MKDSSP_ENV = "PROTRNN_MKDSSP"
+PSIBLAST_ENV = "PROTRNN_PSIBLAST"
 
 
 def binary_from_env(variable: str) -> str | None:
@@ -77,3 +84,89 @@ def run_mmseqs(mmseqs: str, args: Iterable[str | os.PathLike[str]], log: Path | 
 def mmseqs_version(binary: str) -> str:
     """Version string (commit hash or release tag) printed by ``mmseqs version``."""
     return run_mmseqs(binary, ["version"]).strip()
+
+
+def find_mkdssp() -> str:
+    """Path of the DSSP binary: ``$PROTRNN_MKDSSP``, else ``mkdssp``, else ``dssp`` on PATH."""
+    found = binary_from_env(MKDSSP_ENV) or shutil.which("mkdssp") or shutil.which("dssp")
+    if found is None:
+        raise FileNotFoundError(
+            "DSSP (mkdssp) not found: install it (Debian/Ubuntu: apt-get install dssp; conda: "
+            f"the envs/dssp.yaml environment, conda-forge package dssp) or set ${MKDSSP_ENV}"
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def mkdssp_version(binary: str) -> str:
+    """Version of the DSSP binary (e.g. ``'4.2.2'``), from ``binary --version``."""
+    try:
+        proc = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise RuntimeError(f"cannot run {binary} --version: {err}") from None
+    output = proc.stdout + proc.stderr
+    match = re.search(r"\b(\d+\.\d+(?:\.\d+)*)\b", output)
+    if match is None:
+        raise RuntimeError(
+            f"{binary} --version printed no version number (exit {proc.returncode}): "
+            f"{output.strip()[:200]!r}; is it DSSP?"
+        )
+    return match.group(1)
+
+
+def find_blast() -> tuple[str, str]:
+    """Paths of (psiblast, makeblastdb): $PROTRNN_PSIBLAST (makeblastdb next to it) or PATH."""
+    psiblast = binary_from_env(PSIBLAST_ENV)
+    if psiblast is not None:
+        sibling = Path(psiblast).with_name("makeblastdb")
+        makeblastdb = str(sibling) if os.access(sibling, os.X_OK) else shutil.which("makeblastdb")
+    else:
+        psiblast, makeblastdb = shutil.which("psiblast"), shutil.which("makeblastdb")
+    if psiblast is None or makeblastdb is None:
+        raise FileNotFoundError(
+            "NCBI BLAST+ not found (psiblast and makeblastdb): install it (apt-get install "
+            f"ncbi-blast+, or conda's bioconda::blast) or set ${PSIBLAST_ENV} to psiblast's path"
+        )
+    return psiblast, makeblastdb
+
+
+def blast_version(binary: str) -> str:
+    """``2.12.0+`` from ``psiblast -version`` (first line ``psiblast: 2.12.0+``)."""
+    try:
+        proc = subprocess.run([binary, "-version"], capture_output=True, text=True, check=False)
+    except OSError as err:
+        raise RuntimeError(f"cannot run {binary} -version: {err}") from None
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{binary} -version failed (exit {proc.returncode}): {proc.stderr[-500:]}"
+        )
+    return lines[0].split(":", 1)[1].strip() if ":" in lines[0] else lines[0]
+
+
+def pyhmmer_version() -> str:
+    """``pyhmmer X.Y.Z`` (HMMER is bundled in the wheel), or a note when it is not installed."""
+    try:
+        import pyhmmer
+    except ImportError:
+        return "pyhmmer not installed"
+    return f"pyhmmer {pyhmmer.__version__}"
+
+
+#: How each profile backend's tool reports its version.
+_VERSIONS = {
+    "mmseqs2": lambda: mmseqs_version(find_mmseqs()),
+    "psiblast": lambda: blast_version(find_blast()[0]),
+    "jackhmmer": pyhmmer_version,
+}
+
+
+def installed_version(backend: str) -> str:
+    """The version of profile backend ``backend``'s tool as installed here, or ``not found
+    (...)``; never raises (the rules' rerun trigger: another build makes Snakemake run again)."""
+    try:
+        return _VERSIONS[backend]()
+    except (OSError, RuntimeError, ValueError, IndexError) as error:
+        return f"not found ({type(error).__name__})"

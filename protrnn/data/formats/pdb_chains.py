@@ -29,13 +29,10 @@ Conventions:
 
 from __future__ import annotations
 
-import functools
 import gzip
 import logging
 import math
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -45,14 +42,13 @@ from typing import Any
 import pandas as pd
 
 from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_ALIASES, ss8_to_ss3
-from protrnn.core.tools import binary_from_env
+from protrnn.core.tools import MKDSSP_ENV, find_mkdssp, mkdssp_version  # noqa: F401 (re-exported)
 from protrnn.data.download import sha256_file
 from protrnn.data.formats.pdb_ids import PDB_ID, parse_chain_id
 from protrnn.data.table import check_split, make_row, make_table
 
 log = logging.getLogger(__name__)
 
-MKDSSP_ENV = "PROTRNN_MKDSSP"
 #: Theoretical maximum accessible surface area (A^2) per residue, Tien et al. 2013,
 #: PLoS ONE 8(11): e80635, table 1 ("Theoretical").
 MAX_ASA = {
@@ -87,36 +83,6 @@ def cif_files_by_pdb(files: Mapping[str, str | os.PathLike[str]]) -> dict[str, P
 
 # ---------------------------------------------------------------------------------------------
 # running DSSP
-
-
-def find_mkdssp() -> str:
-    """Path of the DSSP binary: ``$PROTRNN_MKDSSP``, else ``mkdssp``, else ``dssp`` on PATH."""
-    found = binary_from_env(MKDSSP_ENV) or shutil.which("mkdssp") or shutil.which("dssp")
-    if found is None:
-        raise FileNotFoundError(
-            "DSSP (mkdssp) not found: install it (Debian/Ubuntu: apt-get install dssp; conda: "
-            f"the envs/dssp.yaml environment, conda-forge package dssp) or set ${MKDSSP_ENV}"
-        )
-    return found
-
-
-@functools.lru_cache(maxsize=16)
-def mkdssp_version(binary: str) -> str:
-    """Version of the DSSP binary (e.g. ``'4.2.2'``), from ``binary --version``."""
-    try:
-        proc = subprocess.run(
-            [binary, "--version"], capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise RuntimeError(f"cannot run {binary} --version: {err}") from None
-    output = proc.stdout + proc.stderr
-    match = re.search(r"\b(\d+\.\d+(?:\.\d+)*)\b", output)
-    if match is None:
-        raise RuntimeError(
-            f"{binary} --version printed no version number (exit {proc.returncode}): "
-            f"{output.strip()[:200]!r}; is it DSSP?"
-        )
-    return match.group(1)
 
 
 def _libcifpp_dir(binary: str) -> Path | None:

@@ -48,12 +48,3 @@ def get_backend(name: str) -> Backend:
     if name not in _MODULES:
         raise ValueError(f"unknown profile backend {name!r}; choose one of {BACKENDS}")
     return _MODULES[name]  # type: ignore[return-value]
-
-
-def installed_version(name: str) -> str:
-    """The version of backend ``name``'s tool as installed here, or ``not found (...)``; never
-    raises (the rules' rerun trigger: another build makes Snakemake search again)."""
-    try:
-        return get_backend(name).tool_version()
-    except (OSError, RuntimeError, ValueError, IndexError) as error:
-        return f"not found ({type(error).__name__})"

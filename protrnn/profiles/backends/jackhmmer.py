@@ -47,6 +47,7 @@ import numpy as np
 
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_path, atomic_write_text
+from protrnn.core.tools import pyhmmer_version
 from protrnn.profiles import database, search
 from protrnn.profiles import extras as extra_columns
 
@@ -85,15 +86,6 @@ def check_params(params: dict) -> dict:
 
 
 # --- database ---------------------------------------------------------------------------------
-
-
-def pyhmmer_version() -> str:
-    """``pyhmmer X.Y.Z`` (HMMER is bundled in the wheel), or a note when it is not installed."""
-    try:
-        import pyhmmer
-    except ImportError:
-        return "pyhmmer not installed"
-    return f"pyhmmer {pyhmmer.__version__}"
 
 
 def tool_version() -> str:

@@ -49,12 +49,12 @@ import numpy as np
 
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_write_text
-from protrnn.core.tools import binary_from_env
+from protrnn.core.tools import PSIBLAST_ENV as ENV_BINARY  # noqa: F401 (re-exported)
+from protrnn.core.tools import blast_version, find_blast
 from protrnn.profiles import database, search
 from protrnn.profiles import extras as extra_columns
 
 TOOL = "psiblast"
-ENV_BINARY = "PROTRNN_PSIBLAST"
 #: The files of a finished database folder (``db.json`` is written last).
 DATABASE_FILES = (database.DB_INFO, f"{database.DB_NAME}.pin", database.DB_HASHES)
 
@@ -98,22 +98,6 @@ def check_params(params: dict) -> dict:
 # --- binaries -------------------------------------------------------------------------------
 
 
-def find_blast() -> tuple[str, str]:
-    """Paths of (psiblast, makeblastdb): $PROTRNN_PSIBLAST (makeblastdb next to it) or PATH."""
-    psiblast = binary_from_env(ENV_BINARY)
-    if psiblast is not None:
-        sibling = Path(psiblast).with_name("makeblastdb")
-        makeblastdb = str(sibling) if os.access(sibling, os.X_OK) else shutil.which("makeblastdb")
-    else:
-        psiblast, makeblastdb = shutil.which("psiblast"), shutil.which("makeblastdb")
-    if psiblast is None or makeblastdb is None:
-        raise FileNotFoundError(
-            "NCBI BLAST+ not found (psiblast and makeblastdb): install it (apt-get install "
-            f"ncbi-blast+, or conda's bioconda::blast) or set ${ENV_BINARY} to psiblast's path"
-        )
-    return psiblast, makeblastdb
-
-
 #: psiblast's error for a query without statistics (e.g. all X): no search, so no homologue.
 _NO_STATISTICS = "Could not calculate ungapped Karlin-Altschul parameters"
 
@@ -128,12 +112,6 @@ def _run(
         tail = (proc.stdout + proc.stderr)[-3000:]
         raise RuntimeError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}): {cmd}\n{tail}")
     return proc
-
-
-def blast_version(binary: str) -> str:
-    """``2.12.0+`` from ``psiblast -version`` (first line ``psiblast: 2.12.0+``)."""
-    first = _run([binary, "-version"]).stdout.strip().splitlines()[0]
-    return first.split(":", 1)[1].strip() if ":" in first else first
 
 
 def tool_version() -> str:
