@@ -25,12 +25,16 @@ from protrnn.config import (
 from protrnn.config import jobs, versions
 from protrnn.config.studies import study_dirs, study_files
 
+# protrnn's own folder (the one holding rules/ and scripts/), also when another workflow uses it
+# as a module (workflow.basedir is then the outer workflow's)
+WORKFLOW_DIR = Path(str(workflow.current_basedir)).parent
+
 # The validated config (schema defaults filled in, cross-validation folds expanded) replaces
 # Snakemake's own, in place: the rules read config[...] and the job scripts read
 # snakemake.config, and both need the defaults and the experiments/datasets folds expand to.
 try:
     _validated = validate_config(dict(config))
-    STUDY_DIRS = study_dirs(_validated, Path(str(workflow.current_basedir)).parent)
+    STUDY_DIRS = study_dirs(_validated, WORKFLOW_DIR)
 except ConfigError as error:
     sys.exit(f"protrnn: {error}")
 config.clear()
@@ -83,7 +87,7 @@ def script_code(script):
     """Digest of scripts/{script}.py and the protrnn code it imports: a params value, so that a
     change to that code reruns the rule (Snakemake's own code trigger sees the script only).
     """
-    return versions.script_code(str(workflow.basedir), script)
+    return versions.script_code(str(WORKFLOW_DIR), script)
 
 
 def labelling_tools(dataset):

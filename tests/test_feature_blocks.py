@@ -282,6 +282,7 @@ def encode_rule_params(tmp_path: Path, config: dict):
         f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom protrnn import paths\n"
         f"config.update({config!r})\n"
         "def profile_shards(dataset, pattern=None):\n    return []\n"
+        "def script_code(script):\n    return 'code'\n"
         f"include: {str(REPO / 'rules' / 'encode.smk')!r}\n"
     )
     with api.SnakemakeApi() as snakemake:

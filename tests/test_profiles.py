@@ -415,6 +415,8 @@ def test_profile_database_env_follows_its_backend_wildcard(tmp_path: Path) -> No
         'BACKEND = "mmseqs2"\nDATABASE_DIR = "resources/profile_db/seqdb/mmseqs2"\n'
         "def download_path(key):\n    return key\n"
         "def dataset_shards(dataset):\n    return 1\n"
+        "def script_code(script):\n    return 'code'\n"
+        "def tool_version(backend):\n    return 'version'\n"
         f"include: {str(repo / 'rules' / 'profiles.smk')!r}\n"
     )
     deployment = DeploymentSettings(deployment_method={DeploymentMethod.CONDA})
