@@ -118,3 +118,34 @@ def test_baseline_is_the_same_network(bench, spec):
 def test_cuda_without_cuda_is_a_clear_error(bench):
     with pytest.raises(SystemExit, match="CUDA is not available"):
         bench.main(["--device", "cuda"])
+
+
+def test_oversubscription_bench_prints_both_settings_and_the_ratio():
+    """bench/oversubscription.py: worker subprocesses paced and shared, a table and the ratio."""
+    import subprocess
+
+    script = SCRIPT.with_name("oversubscription.py")
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--jobs",
+            "2",
+            "--cores",
+            "1",
+            "--steps",
+            "1",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = re.findall(
+        r"^\| (paced \(baseline\)|shared) \| (\d+) \| ([\d.]+) \| ([\d.]+) \|$", run.stdout, re.M
+    )
+    assert [(r[0], r[1]) for r in rows] == [("paced (baseline)", "1"), ("shared", "2")]
+    assert all(float(r[3]) > 0 for r in rows)
+    assert re.search(r"ratio shared / paced: wall [\d.]+, CPU per step [\d.]+", run.stdout)
