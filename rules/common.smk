@@ -94,7 +94,7 @@ def labelling_tools(dataset):
     """Versions of the tools that compute a dataset's labels (DSSP for PDB chains): a params value."""
     if config["datasets"][dataset]["format"] != "pdb_chains":
         return {}
-    return {"dssp": versions.dssp_version()}
+    return {"dssp": versions.tool_version("dssp")}
 
 
 def download_path(key):

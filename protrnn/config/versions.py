@@ -11,23 +11,14 @@ import functools
 from pathlib import Path
 
 from protrnn.core.code_digest import code_digest
-from protrnn.core.tools import find_mkdssp, installed_version, mkdssp_version
+from protrnn.core.tools import installed_version
 
 
 @functools.cache
-def tool_version(backend: str) -> str:
-    """The version of a profile backend's tool as installed here (``mmseqs2`` also for the
-    redundancy check), or ``not found (...)``."""
-    return installed_version(backend)
-
-
-@functools.cache
-def dssp_version() -> str:
-    """The version of the DSSP found here (it labels PDB chains), or ``not found (...)``."""
-    try:
-        return mkdssp_version(find_mkdssp())
-    except (OSError, RuntimeError) as error:
-        return f"not found ({type(error).__name__})"
+def tool_version(tool: str) -> str:
+    """The version of a profile backend's tool (``mmseqs2`` also for the redundancy check) or of
+    ``dssp`` as installed here, or ``not found (...)``."""
+    return installed_version(tool)
 
 
 @functools.cache

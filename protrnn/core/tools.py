@@ -155,18 +155,19 @@ def pyhmmer_version() -> str:
     return f"pyhmmer {pyhmmer.__version__}"
 
 
-#: How each profile backend's tool reports its version.
+#: How each tool reports its version: the profile backends' (by backend name) and DSSP's.
 _VERSIONS = {
     "mmseqs2": lambda: mmseqs_version(find_mmseqs()),
     "psiblast": lambda: blast_version(find_blast()[0]),
     "jackhmmer": pyhmmer_version,
+    "dssp": lambda: mkdssp_version(find_mkdssp()),
 }
 
 
-def installed_version(backend: str) -> str:
-    """The version of profile backend ``backend``'s tool as installed here, or ``not found
-    (...)``; never raises (the rules' rerun trigger: another build makes Snakemake run again)."""
+def installed_version(tool: str) -> str:
+    """The version of ``tool`` (a profile backend's name, or ``dssp``) as installed here, or
+    ``not found (...)``; never raises (the rules' rerun trigger: another build reruns them)."""
     try:
-        return _VERSIONS[backend]()
+        return _VERSIONS[tool]()
     except (OSError, RuntimeError, ValueError, IndexError) as error:
         return f"not found ({type(error).__name__})"

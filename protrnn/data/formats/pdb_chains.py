@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 
 from protrnn.core.alphabet import AMINO_ACIDS, SS8, SS8_ALIASES, ss8_to_ss3
-from protrnn.core.tools import MKDSSP_ENV, find_mkdssp, mkdssp_version  # noqa: F401 (re-exported)
+from protrnn.core.tools import find_mkdssp, mkdssp_version
 from protrnn.data.download import sha256_file
 from protrnn.data.formats.pdb_ids import PDB_ID, parse_chain_id
 from protrnn.data.table import check_split, make_row, make_table

@@ -49,7 +49,6 @@ import numpy as np
 
 from protrnn.core.alphabet import AMINO_ACIDS, N_AA, normalize_sequence, sequence_hash
 from protrnn.core.fileio import atomic_write_text
-from protrnn.core.tools import PSIBLAST_ENV as ENV_BINARY  # noqa: F401 (re-exported)
 from protrnn.core.tools import blast_version, find_blast
 from protrnn.profiles import database, search
 from protrnn.profiles import extras as extra_columns
