@@ -1,8 +1,8 @@
-"""Accuracy per CPU-minute: train secondary-structure models under different levers, score them.
+"""Accuracy per CPU-minute: train models under different levers, score them.
 
 Usage:
     python bench/accuracy_study.py --run-dir RUN --arms bench/study_arms.yaml --out DIR \
-        [--parallel 2]
+        [--parallel 2] [--experiment secondary_structure | localization]
 
 ``RUN`` is a workflow run directory whose ``results/encoded/`` holds the training dataset and the
 test sets (``netsurfp2_train``, ``cb513``, ``ts115`` by default), e.g. made with
@@ -19,6 +19,10 @@ chains). Each arm of the YAML file is one training run of the workflow's own ``t
       run_dir: RUN2             # optional: this arm's encoded data (another backend or
                                 # encode.features), else --run-dir
       note: what this arm tests
+
+``--experiment localization`` trains per-protein models on ``deeploc2`` (its train + valid
+proteins) and scores them on its held-out partition (the set's ``test`` proteins), with the
+validation location accuracy in place of Q8 (``bench/localization_arms.yaml``).
 
 Arms run ``--parallel`` at a time, one torch thread each (as the workflow's training jobs do).
 Per arm the script writes ``DIR/{arm}/`` (model, history, metrics per test set, result.json) and
@@ -40,6 +44,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +60,31 @@ from protrnn.report.convergence import RISE_POINTS, Convergence  # noqa: E402
 RESIDUE_KEYS = ("aa", "pssm", "extra", "ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
 #: Arrays with one value per protein.
 PROTEIN_KEYS = ("ids", "split", "lengths", "label", "membrane")
-TEST_SETS = {"cb513": "eval_mask", "ts115": "eval_mask"}
+
+METRIC_LABELS = {"q8": "Q8", "q3": "Q3", "accuracy": "accuracy", "mcc": "MCC x 100"}
+
+
+@dataclass(frozen=True)
+class Study:
+    """What one experiment's arms train on, are scored on, and select epochs by."""
+
+    train_dataset: str  # encoded file in results/encoded/
+    test_sets: dict[str, str]  # name -> encoded file
+    metrics: tuple[str, str]  # two metrics.json keys shown per test set (fractions)
+    valid_metric: str  # history.tsv column that picks the best epoch
+
+
+STUDIES = {
+    "secondary_structure": Study(
+        "netsurfp2_train.npz",
+        {"cb513": "cb513.npz", "ts115": "ts115.npz"},
+        ("q8", "q3"),
+        "valid_q8",
+    ),
+    "localization": Study(
+        "deeploc2.npz", {"deeploc2": "deeploc2.npz"}, ("accuracy", "mcc"), "valid_accuracy"
+    ),
+}
 
 
 def subsample_indices(split: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -98,16 +127,16 @@ def arm_run_dir(arm: dict, run_dir: Path) -> Path:
     return Path(arm["run_dir"]) if "run_dir" in arm else run_dir
 
 
-def arm_inputs(arm: dict, run_dir: Path, out: Path) -> Path:
+def arm_inputs(arm: dict, run_dir: Path, out: Path, study: Study) -> Path:
     """The encoded training set of an arm (a cached subsample when ``train_proteins`` is set)."""
     encoded = arm_run_dir(arm, run_dir) / "results" / "encoded"
-    full = encoded / arm.get("train_dataset", "netsurfp2_train.npz")
+    full = encoded / arm.get("train_dataset", study.train_dataset)
     n = arm.get("train_proteins")
     if not n:
         return full
     seed = int(arm.get("subsample_seed", 0))
     data_tag = "" if "run_dir" not in arm else f"_{Path(arm['run_dir']).name}"
-    target = out / "subsamples" / f"train_{n}_seed{seed}{data_tag}.npz"
+    target = out / "subsamples" / f"{full.stem}_{n}_seed{seed}{data_tag}.npz"
     if not target.exists():
         write_subsample(full, target, int(n), seed)
     return target
@@ -118,11 +147,12 @@ def _rise(curve: list[float]) -> float:
     return Convergence("", "per_residue", "valid_q8", tuple(curve), None).rise
 
 
-def history_summary(history_path: Path, epochs: int) -> dict:
-    """Epochs run, best valid Q8, whether training stopped early, the rise over the last two."""
+def history_summary(history_path: Path, epochs: int, column: str = "valid_q8") -> dict:
+    """Epochs run, best validation score (``column``, in %), whether training stopped early,
+    the rise over the last two epochs."""
     rows = [line.split("\t") for line in history_path.read_text().splitlines()]
     header, body = rows[0], rows[1:]
-    q8 = [float(r[header.index("valid_q8")]) for r in body]
+    q8 = [float(r[header.index(column)]) for r in body]
     rise = _rise(q8)
     return {
         "epochs_run": len(body),
@@ -139,38 +169,49 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_arm(arm: dict, run_dir: Path, out: Path, config_path: Path) -> dict:
+def test_scores(model: Path, encoded: Path, out_dir: Path, study: Study) -> dict:
+    """The study's two metrics (in %) of ``model`` on one encoded test set."""
+    from protrnn.evaluation.evaluate import evaluate_model
+
+    metrics = evaluate_model(model, encoded, out_dir)
+    return {key: 100 * metrics[key] for key in study.metrics}
+
+
+def run_arm(arm: dict, run_dir: Path, out: Path, config_path: Path, experiment: str) -> dict:
     """Train and score one arm in this process (one torch thread); returns its result."""
     import torch
 
-    from protrnn.evaluation.evaluate import evaluate_model
     from protrnn.model.train import train
 
+    study = STUDIES[experiment]
     torch.set_num_threads(1)
     config = load_config(config_path)
     spec = {**model_spec(config, arm["model"]), **arm.get("model_overrides", {})}
-    preset = {**model_preset(config, "secondary_structure", arm["model"]), **arm.get("preset", {})}
+    preset = {**model_preset(config, experiment, arm["model"]), **arm.get("preset", {})}
     preset["threads"], preset["max_train_proteins"] = 1, None  # arm_inputs subsamples
     arm_dir = out / arm["name"]
-    train_path = arm_inputs(arm, run_dir, out)
+    train_path = arm_inputs(arm, run_dir, out, study)
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     train(spec, preset, train_path, arm_dir / "model", seed=int(arm.get("seed", 1)), device="cpu")
     minutes = (time.perf_counter() - start) / 60
     result = {"arm": arm, "spec": spec, "preset": preset, "wall_minutes": minutes}
     result["train_minutes"] = (_cpu_seconds() - cpu_start) / 60
-    result.update(history_summary(arm_dir / "model" / "history.tsv", int(preset["epochs"])))
-    for test_set, mask in TEST_SETS.items():
-        encoded = arm_run_dir(arm, run_dir) / "results" / "encoded" / f"{test_set}.npz"
-        metrics = evaluate_model(arm_dir / "model" / "model.pt", encoded, arm_dir / test_set, mask)
-        result[test_set] = {"q8": 100 * metrics["q8"], "q3": 100 * metrics["q3"]}
+    history = arm_dir / "model" / "history.tsv"
+    result.update(history_summary(history, int(preset["epochs"]), study.valid_metric))
+    encoded = arm_run_dir(arm, run_dir) / "results" / "encoded"
+    for test_set, name in study.test_sets.items():
+        result[test_set] = test_scores(
+            arm_dir / "model" / "model.pt", encoded / name, arm_dir / test_set, study
+        )
     (arm_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
-def score_ensemble(arms: list[dict], out: Path, run_dir: Path, size: int) -> dict | None:
+def score_ensemble(
+    arms: list[dict], out: Path, run_dir: Path, size: int, study: Study
+) -> dict | None:
     """The workflow's ensemble over the finished arms' models (members by validation score),
     scored on the test sets like an arm; written to ``DIR/ensemble/result.json``."""
-    from protrnn.evaluation.evaluate import evaluate_model
     from protrnn.model.ensemble import write_ensemble
 
     models = {a["name"]: out / a["name"] / "model" / "model.pt" for a in arms}
@@ -180,10 +221,9 @@ def score_ensemble(arms: list[dict], out: Path, run_dir: Path, size: int) -> dic
     path = out / "ensemble" / "model" / "model.pt"
     description = write_ensemble(path, models, size)
     result = {"members": description["members"], "scores": description["candidate_scores"]}
-    for test_set, mask in TEST_SETS.items():
-        encoded = run_dir / "results" / "encoded" / f"{test_set}.npz"
-        metrics = evaluate_model(path, encoded, out / "ensemble" / test_set, mask)
-        result[test_set] = {"q8": 100 * metrics["q8"], "q3": 100 * metrics["q3"]}
+    for test_set, name in study.test_sets.items():
+        encoded = run_dir / "results" / "encoded" / name
+        result[test_set] = test_scores(path, encoded, out / "ensemble" / test_set, study)
     (out / "ensemble" / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -192,14 +232,15 @@ def launch(arms: list[dict], args: argparse.Namespace) -> None:
     """Run the arms without a result, ``--parallel`` subprocesses at a time."""
     todo = [a for a in arms if not (args.out / a["name"] / "result.json").exists()]
     for arm in todo:  # subsamples first, so that arms running side by side share them
-        arm_inputs(arm, args.run_dir, args.out)
+        arm_inputs(arm, args.run_dir, args.out, STUDIES[args.experiment])
     running: list[tuple[subprocess.Popen, str]] = []
     while todo or running:
         while todo and len(running) < args.parallel:
             arm = todo.pop(0)
             log = (args.out / f"{arm['name']}.log").open("w")
             cmd = [sys.executable, __file__, "--run-dir", str(args.run_dir), "--out", str(args.out)]
-            cmd += ["--config", str(args.config), "--one", json.dumps(arm)]
+            cmd += ["--config", str(args.config), "--experiment", args.experiment]
+            cmd += ["--one", json.dumps(arm)]
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
             running.append((proc, arm["name"]))
             print(f"started {arm['name']}", flush=True)
@@ -226,27 +267,32 @@ def _converged(r: dict) -> str:
     return f"no (+{rise:.2f})" if rise > RISE_POINTS else f"plateau ({rise:+.2f})"
 
 
-def write_table(results: list[dict], out: Path) -> str:
+def _pair(scores: dict, study: Study) -> str:
+    return " / ".join(f"{scores[k]:.1f}" for k in study.metrics)
+
+
+def write_table(results: list[dict], out: Path, study: Study) -> str:
     """study.tsv and study.md: one row per arm."""
+    shown = " / ".join(METRIC_LABELS[k] for k in study.metrics)
+    tests = "".join(f" {t} {shown} |" for t in study.test_sets)
     head = (
-        "| arm | model | train chains | epochs (run) | schedule | minutes | CB513 Q8 / Q3 "
-        "| TS115 Q8 / Q3 | converged | note |\n|---|---|---:|---|---|---:|---:|---:|---|---|\n"
-    )
-    lines, tsv = [], ["arm\tminutes\tcb513_q8\tcb513_q3\tts115_q8\tts115_q3\tepochs_run"]
+        f"| arm | model | train proteins | epochs (run) | schedule | minutes |{tests} "
+        "converged | note |\n|---|---|---:|---|---|---:|" + "---:|" * len(study.test_sets)
+    ) + "---|---|\n"
+    columns = [f"{t}_{k}" for t in study.test_sets for k in study.metrics]
+    lines, tsv = [], ["\t".join(["arm", "minutes", *columns, "epochs_run"])]
     for r in results:
         arm, preset = r["arm"], r["preset"]
         chains = arm.get("train_proteins") or "all"
+        scores = "".join(f" {_pair(r[t], study)} |" for t in study.test_sets)
         lines.append(
             f"| {arm['name']} | {arm['model']} | {chains} | {preset['epochs']} ({r['epochs_run']}) "
-            f"| {preset.get('lr_schedule', 'exp')} | {r['train_minutes']:.1f} "
-            f"| {r['cb513']['q8']:.1f} / {r['cb513']['q3']:.1f} "
-            f"| {r['ts115']['q8']:.1f} / {r['ts115']['q3']:.1f} | {_converged(r)} "
-            f"| {arm.get('note', '')} |"
+            f"| {preset.get('lr_schedule', 'exp')} | {r['train_minutes']:.1f} |{scores} "
+            f"{_converged(r)} | {arm.get('note', '')} |"
         )
+        values = [f"{r[t][k]:.2f}" for t in study.test_sets for k in study.metrics]
         tsv.append(
-            f"{arm['name']}\t{r['train_minutes']:.2f}\t{r['cb513']['q8']:.2f}\t"
-            f"{r['cb513']['q3']:.2f}\t{r['ts115']['q8']:.2f}\t{r['ts115']['q3']:.2f}\t"
-            f"{r['epochs_run']}"
+            "\t".join([arm["name"], f"{r['train_minutes']:.2f}", *values, str(r["epochs_run"])])
         )
     (out / "study.tsv").write_text("\n".join(tsv) + "\n")
     table = head + "\n".join(lines) + "\n"
@@ -254,18 +300,19 @@ def write_table(results: list[dict], out: Path) -> str:
     return table
 
 
-def write_figure(results: list[dict], out: Path) -> None:
+def write_figure(results: list[dict], out: Path, study: Study) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    test_set, metric = next(iter(study.test_sets)), study.metrics[0]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for r in results:
-        ax.scatter(r["train_minutes"], r["cb513"]["q8"], s=30)
-        ax.annotate(r["arm"]["name"], (r["train_minutes"], r["cb513"]["q8"]), fontsize=7)
+        ax.scatter(r["train_minutes"], r[test_set][metric], s=30)
+        ax.annotate(r["arm"]["name"], (r["train_minutes"], r[test_set][metric]), fontsize=7)
     ax.set_xlabel("training CPU minutes (one thread)")
-    ax.set_ylabel("CB513 Q8 (%)")
+    ax.set_ylabel(f"{test_set} {METRIC_LABELS[metric]} (%)")
     ax.set_title("Accuracy per CPU-minute")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -279,6 +326,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
     parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--experiment", choices=sorted(STUDIES), default="secondary_structure")
     parser.add_argument(
         "--ensemble", type=int, default=3, help="members of the ensemble over the arms (0: none)"
     )
@@ -286,23 +334,22 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.one:
-        run_arm(json.loads(args.one), args.run_dir, args.out, args.config)
+        run_arm(json.loads(args.one), args.run_dir, args.out, args.config, args.experiment)
         return
     arms = yaml.safe_load(args.arms.read_text())
+    study = STUDIES[args.experiment]
     launch(arms, args)
     results = load_results(arms, args.out)
-    table = write_table(results, args.out)
+    table = write_table(results, args.out, study)
     if args.ensemble >= 2:
-        ensemble = score_ensemble(arms, args.out, args.run_dir, args.ensemble)
+        ensemble = score_ensemble(arms, args.out, args.run_dir, args.ensemble, study)
         if ensemble:
-            table += (
-                f"| ensemble of {', '.join(ensemble['members'])} (by validation Q8) | | | | | "
-                f"| {ensemble['cb513']['q8']:.1f} / {ensemble['cb513']['q3']:.1f} "
-                f"| {ensemble['ts115']['q8']:.1f} / {ensemble['ts115']['q3']:.1f} | | |\n"
-            )
+            scores = "".join(f" {_pair(ensemble[t], study)} |" for t in study.test_sets)
+            members = ", ".join(ensemble["members"])
+            table += f"| ensemble of {members} (by validation score) | | | | | |{scores} | |\n"
             (args.out / "study.md").write_text(table)
     print(table)
-    write_figure(results, args.out)
+    write_figure(results, args.out, study)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from protrnn.model.zoo import BiRNN, build_model, count_parameters, last_states, model_task
+from protrnn.model.zoo import (
+    BiRNN,
+    build_model,
+    count_parameters,
+    downsample_max,
+    last_states,
+    model_task,
+)
 
 SPECS = {
     "gru": {"type": "rnn", "cell": "gru", "hidden": 8, "layers": 2, "dropout": 0.1},
@@ -67,6 +74,18 @@ PROTEIN_SPECS = {
         "layers": 1,
         "fc": [],
         "pool": "max",
+    },
+    "cnn_rnn_pool_stride3": {  # the biGRU reads windows of 3 residues (lengths not multiples)
+        "type": "cnn_rnn_pool",
+        "embed": 5,
+        "kernels": [3, 7],
+        "filters": 4,
+        "hidden": 6,
+        "layers": 2,
+        "fc": [10],
+        "pool": "both",
+        "attention": 6,
+        "stride": 3,
     },
     "rnn_last": {"type": "rnn_last", "cell": "lstm", "hidden": 6, "layers": 2, "fc": [8]},
     "rnn_last_forward": {"type": "rnn_last", "cell": "gru", "hidden": 6, "bidirectional": False},
@@ -155,6 +174,14 @@ def test_alone_equals_in_padded_batch(name: str, packed: bool | None) -> None:
                     assert diff < 1e-5, (name, task, b, float(diff))
 
 
+def test_downsample_max_takes_window_maxima_of_real_residues_only() -> None:
+    h = torch.tensor([[1.0, -2.0, -3.0, 4.0, -5.0, 9.0], [-1.0, -2.0, -6.0, 9.0, 9.0, 9.0]])
+    pooled, lengths = downsample_max(h.unsqueeze(-1), torch.tensor([5, 3]), 2)
+    assert lengths.tolist() == [3, 2]
+    # protein 0: windows (1, -2) (-3, 4) (-5 | padding 9); protein 1: (-1, -2) (-6 | 9), then zero
+    assert pooled.squeeze(-1).tolist() == [[1.0, 4.0, -5.0], [-1.0, -6.0, 0.0]]
+
+
 def test_last_states_take_each_direction_at_its_end() -> None:
     h = torch.arange(2 * 5 * 4, dtype=torch.float32).reshape(2, 5, 4)
     lengths = torch.tensor([3, 5])
@@ -199,6 +226,10 @@ def test_bad_specs_are_clear() -> None:
         build_model({"type": "cnn_rnn_pool", "pool": "mean"}, n_classes=3)
     with pytest.raises(ValueError, match="kernels"):
         build_model({"type": "cnn", "kernels": []})
+    with pytest.raises(ValueError, match="stride"):
+        build_model({"type": "cnn_rnn_pool", "stride": 0}, n_classes=3)
+    with pytest.raises(ValueError, match="stride"):  # per-residue models keep every residue
+        build_model({"type": "cnn_rnn", "stride": 2})
     with pytest.raises(ValueError, match="attention_steps"):
         build_model({"type": "rnn_attention", "attention_steps": 0}, n_classes=3)
     assert model_task({"type": "cnn_rnn"}) == "per_residue"

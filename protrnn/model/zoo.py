@@ -51,7 +51,7 @@ DEFAULTS: dict[str, dict] = {
         "fc": [128],
         "dropout": 0.5,
     },
-    "cnn_rnn_pool": {**_CNN_RNN, "pool": "both", "attention": 128},
+    "cnn_rnn_pool": {**_CNN_RNN, "pool": "both", "attention": 128, "stride": 1},
     "rnn_last": {
         "cell": "lstm",
         "bidirectional": True,
@@ -68,6 +68,20 @@ POOLS = ("max", "attention", "both")
 def padding_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """B x T bool, True at real residues."""
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def downsample_max(
+    h: torch.Tensor, lengths: torch.Tensor, stride: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Max over windows of ``stride`` positions: B x T x C -> B x ceil(T / stride) x C, and the
+    new lengths ceil(length / stride). Padding never enters a window's maximum (a protein's last,
+    partial window holds only its own residues), and windows past a protein's end are zero."""
+    mask = padding_mask(lengths, h.shape[1])
+    h = h.masked_fill(~mask.unsqueeze(-1), float("-inf")).transpose(1, 2)
+    pooled = nn.functional.max_pool1d(h, stride, stride, ceil_mode=True).transpose(1, 2)
+    lengths = torch.div(lengths + stride - 1, stride, rounding_mode="floor")
+    keep = padding_mask(lengths, pooled.shape[1]).unsqueeze(-1)
+    return pooled.masked_fill(~keep, 0.0), lengths
 
 
 def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -312,7 +326,9 @@ class CNNRNNTrunk(nn.Module):
 
     one-hot (first 21 features) -> dense embedding, ++ profile (remaining features) -> parallel
     convolutions (ReLU) -> stacked biGRU over [conv ++ embedded input] -> [biGRU ++ conv] ->
-    fully connected ReLU layers; dropout before the GRU and every dense layer.
+    fully connected ReLU layers; dropout before the GRU and every dense layer. ``stride`` > 1
+    (per-protein models only) max-pools [conv ++ embedded input] over windows of that many
+    residues before the biGRU, which then runs over 1 / stride of the positions.
     """
 
     def __init__(
@@ -325,8 +341,12 @@ class CNNRNNTrunk(nn.Module):
         layers: int,
         fc: list[int],
         dropout: float,
+        stride: int = 1,
     ) -> None:
         super().__init__()
+        if stride < 1:
+            raise ValueError(f"model spec: stride must be >= 1, got {stride}")
+        self.stride = int(stride)
         if n_features <= N_AA_TOKENS:
             raise ValueError(
                 f"cnn_rnn needs {N_AA_TOKENS} one-hot + profile features, "
@@ -344,12 +364,18 @@ class CNNRNNTrunk(nn.Module):
         self.fc = nn.Sequential(*dense)
         self.n_out = n_in
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features B x T' x n_out and their lengths (T' = T, or ceil(T / stride) when pooled)."""
         mask = padding_mask(lengths, x.shape[1])
         local = torch.cat([self.embed(x[..., :N_AA_TOKENS]), x[..., N_AA_TOKENS:]], dim=-1)
-        conv = self.conv(local, mask)
-        h = self.rnn(self.dropout(torch.cat([conv, local], dim=-1)), lengths)
-        return self.fc(torch.cat([h, conv], dim=-1))
+        h = torch.cat([self.conv(local, mask), local], dim=-1)
+        if self.stride > 1:
+            h, lengths = downsample_max(h, lengths, self.stride)
+        conv = h[..., : self.conv.n_out]
+        return self.fc(torch.cat([self.rnn(self.dropout(h), lengths), conv], dim=-1)), lengths
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.features(x, lengths)[0]
 
 
 class CNNRNNModel(CNNRNNTrunk):
@@ -398,8 +424,8 @@ class AttentionRNNModel(nn.Module):
 
 
 class CNNRNNPoolModel(CNNRNNTrunk):
-    """Per-protein CNN-biGRU: :class:`CNNRNNTrunk` -> masked max and/or attention pooling ->
-    location / membrane logits."""
+    """Per-protein CNN-biGRU: :class:`CNNRNNTrunk` (``stride`` > 1: the biGRU reads windows of
+    residues) -> masked max and/or attention pooling -> location / membrane logits."""
 
     def __init__(
         self, n_features: int, n_classes: int, pool: str, attention: int, **trunk: Any
@@ -409,8 +435,8 @@ class CNNRNNPoolModel(CNNRNNTrunk):
         self.heads = ProteinHeads(self.pool.n_out, [], n_classes, float(trunk["dropout"]))
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        mask = padding_mask(lengths, x.shape[1])
-        return self.heads(self.pool(super().forward(x, lengths), mask))
+        h, lengths = self.features(x, lengths)
+        return self.heads(self.pool(h, padding_mask(lengths, h.shape[1])))
 
 
 class LastStateRNNModel(nn.Module):
