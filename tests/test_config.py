@@ -162,7 +162,7 @@ def test_per_model_preset_overrides():
     only["experiments"]["secondary_structure"]["models"] = ["rnn", "cnn"]
     assert jobs.dataset_max_train_proteins(only, "netsurfp2_train") == 5000
     # an experiment's own per-model keys narrow its preset for that model only
-    assert model_preset(config, "localization", "bilstm_last")["max_train_proteins"] == 1500
+    assert model_preset(config, "localization", "bilstm_last")["max_train_proteins"] == 2500
     assert model_preset(config, "localization", "cnn_bigru_pool")["max_train_proteins"] == 6500
     assert jobs.dataset_max_train_proteins(config, "deeploc2") == 6500
     # an experiment's per-model keys merge into the preset's, model by model

@@ -112,7 +112,7 @@ def test_the_default_studies_are_in_the_repository_and_in_docs_benchmarks() -> N
     """Every table row of a default study is a row of docs/benchmarks.md (one source of numbers)."""
     config = validate_config(read_config_file(REPO / "config" / "config.yaml"))
     dirs = study_dirs(config, REPO, REPO)
-    assert [d.name for d in dirs] == ["accuracy_per_minute", "profile_features"]
+    assert [d.name for d in dirs] == ["accuracy_per_minute", "localization", "profile_features"]
     benchmarks = set((REPO / "docs" / "benchmarks.md").read_text().splitlines())
     for directory in dirs:
         study = load_study(REPO / directory)
@@ -156,5 +156,6 @@ def test_the_default_studies_are_found_from_another_working_directory(tmp_path: 
         )
         studies = workflow._workflow.get_rule("report").params.studies
         assert studies == [
-            str(REPO / "docs" / "studies" / n) for n in ("accuracy_per_minute", "profile_features")
+            str(REPO / "docs" / "studies" / n)
+            for n in ("accuracy_per_minute", "localization", "profile_features")
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -21,11 +22,11 @@ from protrnn.model.batching import (
     make_batches,
     resolve_buckets,
 )
-from protrnn.model.checkpoint import read_model_provenance
+from protrnn.model.checkpoint import TrainState, read_model_provenance
 from protrnn.model.device import autocast
 from protrnn.model.inference import load_model, predict_proba
 from protrnn.model.loss import evaluate, masked_loss
-from protrnn.model.train import train, train_step
+from protrnn.model.train import EarlyStopping, train, train_step, warm_epochs
 from protrnn.model.zoo import build_model
 
 TINY_RNN = {"type": "rnn", "cell": "gru", "hidden": 16, "layers": 1, "dropout": 0.0}
@@ -445,3 +446,33 @@ def test_preset_cap_changes_what_trains(tmp_path: Path) -> None:
         log=logs.append,
     )
     assert any("on cpu, 7 train / 1 valid proteins" in line for line in logs), logs
+
+
+def _stopped_at(curve: list[float], patience: int, warm: int) -> int | None:
+    """The epoch at which :class:`EarlyStopping` stops on validation accuracies ``curve``."""
+    stopping = EarlyStopping("accuracy", patience, warm)
+    state, model = TrainState(), torch.nn.Linear(1, 1)
+    for epoch, value in enumerate(curve, 1):
+        stopping.update(state, epoch, {"loss": 0.0, "accuracy": value}, model)
+        if state.stopped:
+            return epoch
+    return None
+
+
+def test_early_stopping_waits_for_the_warm_up_to_end() -> None:
+    flat_then_learning = [28.0, 28.0, 24.7, 28.0, 28.0, 40.0, 45.0]
+    assert _stopped_at(flat_then_learning, patience=3, warm=0) == 4  # counted from epoch 1
+    assert _stopped_at(flat_then_learning, patience=3, warm=2) == 5  # from the warm-up's end
+    assert _stopped_at(flat_then_learning, patience=3, warm=3) is None
+    # after the warm-up, patience counts from the best epoch as before
+    assert _stopped_at([30.0, 50.0, 60.0, 59.0, 58.0, 57.0], patience=3, warm=2) == 6
+
+
+def test_warm_epochs_is_the_epoch_in_which_the_warm_up_ends() -> None:
+    def s(schedule: str, warmup: float, epochs: int) -> object:
+        return SimpleNamespace(lr_schedule=schedule, warmup=warmup, epochs=epochs)
+
+    assert warm_epochs(s("onecycle", 0.2, 8)) == 2  # 1.6 epochs of warm-up
+    assert warm_epochs(s("onecycle", 0.2, 10)) == 2
+    assert warm_epochs(s("cosine", 0.0, 8)) == 0
+    assert warm_epochs(s("exp", 0.2, 8)) == 0  # exp has no warm-up

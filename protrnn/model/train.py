@@ -275,10 +275,13 @@ def run_epoch(
 @dataclass(frozen=True)
 class EarlyStopping:
     """Keep the epoch with the highest validation ``metric``; stop after ``patience`` epochs
-    without a gain."""
+    without a gain, counted from the best epoch but never from before ``warm_epochs`` (the
+    epoch in which the learning-rate warm-up ends): a model still flat while its learning rate
+    climbs is not stopped for it."""
 
     metric: str
     patience: int
+    warm_epochs: int = 0
 
     def update(self, state: TrainState, epoch: int, valid: dict, model: nn.Module) -> None:
         """Record ``epoch`` (validation metrics ``valid``) as best, or set ``state.stopped``."""
@@ -288,8 +291,15 @@ class EarlyStopping:
             state.best_state_dict = {
                 k: v.detach().cpu().clone() for k, v in model.state_dict().items()
             }
-        elif epoch - state.best_epoch >= self.patience:
+        elif epoch - max(state.best_epoch, self.warm_epochs) >= self.patience:
             state.stopped = True
+
+
+def warm_epochs(s: Settings) -> int:
+    """The epoch in which the warm-up of a cosine / one-cycle schedule ends (0: no warm-up)."""
+    if s.lr_schedule == "exp" or s.warmup <= 0:
+        return 0
+    return math.ceil(s.warmup * s.epochs)
 
 
 # ---------------------------------------------------------------- history and log lines
@@ -411,7 +421,8 @@ def train(
     (padded residues per batch), lr, lr_schedule (exp, cosine, onecycle) with lr_decay (exp:
     epoch e uses lr * lr_decay ** (e - 1)) or warmup (fraction of steps; see
     :meth:`Settings.lr_at`),
-    weight_decay, patience (epochs without a gain of the selection metric), clip (max gradient
+    weight_decay, patience (epochs without a gain of the selection metric, counted from the end
+    of the warm-up at the earliest, see :class:`EarlyStopping`), clip (max gradient
     norm; 0 = off), threads, amp (bf16 autocast on CUDA), buckets (batch lengths, see
     :func:`~protrnn.model.batching.resolve_buckets`), loss_weights {ss8, ss3, rsa, location,
     membrane} (see :func:`~protrnn.model.loss.loss_weights`), device. Per-residue sets with RSA
@@ -439,7 +450,7 @@ def train(
     state = resume_or_start(out_dir, fingerprint, model, optimizer, scaler, log)
     log(run_line(model_spec, model, data, rsa, s, (len(train_set), len(valid_set))))
 
-    stopping = EarlyStopping(SELECTION[data.task], s.patience)
+    stopping = EarlyStopping(SELECTION[data.task], s.patience, warm_epochs(s))
     columns = history_columns(data.task, rsa)
     residues, train_seconds = 0, 0.0
     for epoch in range(state.epoch + 1, s.epochs + 1):
