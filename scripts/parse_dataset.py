@@ -11,7 +11,13 @@ from protrnn.core.runlog import setup_logging  # noqa: E402
 from protrnn.data.download import DownloadError, verify_downloads  # noqa: E402
 from protrnn.data.formats.options import dataset_options  # noqa: E402
 from protrnn.data.registry import load_dataset  # noqa: E402
-from protrnn.data.table import cap_training, subsample, validate_table, write_table  # noqa: E402
+from protrnn.data.table import (  # noqa: E402
+    cap_training,
+    crop_termini,
+    subsample,
+    validate_table,
+    write_table,
+)
 
 smk = snakemake  # noqa: F821
 log = setup_logging(smk.log[0])
@@ -22,10 +28,22 @@ try:
     # a cached download edited in place must not be parsed as if it were the declared file
     verify_downloads(files, spec["files"], smk.config["files"])
     table = load_dataset(spec["format"], files, dataset_options(name, spec))
+    # long proteins lose their middle (datasets.<name>.max_length; DeepLoc 1.0's recipe)
+    table, cropped = crop_termini(table, spec.get("max_length"))
 except (ValueError, DownloadError) as error:  # bad input: one line naming file and record
     sys.exit(f"protrnn: dataset {name}: {error}")
 stats = dict(table.attrs.get("parse_stats") or {})
 log.info("%s: parsed %d proteins", name, len(table))
+if cropped:
+    stats["cropped"] = cropped
+    log.info(
+        "%s: %d proteins longer than %d residues cut to their termini (%d of %d residues removed)",
+        name,
+        cropped["n_cropped"],
+        cropped["max_length"],
+        cropped["residues_removed"],
+        cropped["residues_before"],
+    )
 table = subsample(table, smk.params.max_proteins, smk.params.seed)
 # the preset caps the proteins a model trains on; held-out test proteins stay whole
 table = cap_training(table, smk.params.max_train_proteins, smk.params.seed)

@@ -114,6 +114,16 @@ def test_test_set_names_are_unique_across_experiments():
         validate_config(config)
 
 
+def test_only_per_protein_datasets_are_cut_to_their_termini():
+    config = base()
+    config["datasets"]["ts115"]["max_length"] = 1000
+    with pytest.raises(ConfigError, match=r"datasets\.ts115\.max_length: only per_protein"):
+        validate_config(config)
+    config = load_config(CONFIG)
+    assert config["datasets"]["deeploc2"]["max_length"] == 1000
+    assert config["datasets"]["deeploc1_test"]["max_length"] == 1000
+
+
 def test_per_protein_dataset_needs_classes():
     config = base()
     config["datasets"]["ts115"]["task"] = "per_protein"

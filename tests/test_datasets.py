@@ -23,6 +23,7 @@ from protrnn.data.registry import LOADERS, load_dataset
 from protrnn.data.table import (
     COLUMNS,
     cap_training,
+    crop_termini,
     read_table,
     subsample,
     validate_table,
@@ -258,6 +259,35 @@ def test_cap_training_keeps_test_rows() -> None:
     tests = df[df["split"] == "test"]["id"].tolist()
     assert capped["id"].tolist()[-len(tests) :] == tests  # test rows whole, after the rest
     assert cap_training(df, None, seed=1) is df
+
+
+def _proteins(*sequences: str) -> pd.DataFrame:
+    """A per-protein table: residue columns empty, one label each."""
+    df = _table(len(sequences))
+    df["sequence"] = list(sequences)
+    df[["ss8", "ss3", "eval_mask"]] = ""
+    df["label"] = "Nucleus"
+    return df
+
+
+def test_crop_termini_keeps_both_ends_of_long_proteins() -> None:
+    """DeepLoc 1.0: over max_length, the first ceil(m/2) and the last floor(m/2) residues."""
+    df = _proteins("ACDEFGHIKL", "ACD", "MNPQRSTVW")
+    cropped, stats = crop_termini(df, 5)
+    assert cropped["sequence"].tolist() == ["ACDKL", "ACD", "MNPVW"]
+    assert stats == {"max_length": 5, "n_cropped": 2, "residues_removed": 9, "residues_before": 22}
+    assert df["sequence"].tolist()[0] == "ACDEFGHIKL"  # the input is not changed
+    assert crop_termini(df, 4)[0]["sequence"].tolist() == ["ACKL", "ACD", "MNVW"]
+    assert crop_termini(df, None) == (df, {})
+    assert crop_termini(df, 10)[0] is df  # nothing to cut
+
+
+def test_crop_termini_refuses_per_residue_labels() -> None:
+    columns = r"per-residue columns \['ss8', 'ss3', 'eval_mask'\]"
+    with pytest.raises(ValueError, match=columns + ".*'p0'"):
+        crop_termini(_table(8), 2)
+    with pytest.raises(ValueError, match="max_length must be >= 2"):
+        crop_termini(_proteins("ACD"), 1)
 
 
 def test_write_table_is_byte_reproducible(tmp_path: Path) -> None:

@@ -243,14 +243,20 @@ def check_model_cells(config: dict) -> None:
 
 
 def check_dataset_formats(config: dict) -> None:
-    """A dataset's task is its format's, and its options are ones the format takes, each given
-    in one place (``member``/``split``/``chains`` on the dataset win over ``options``)."""
+    """A dataset's task is its format's, its options are ones the format takes, each given in
+    one place (``member``/``split``/``chains`` on the dataset win over ``options``), and only a
+    per-protein dataset sets ``max_length``."""
     for name, spec in config["datasets"].items():
         fmt, info = spec["format"], FORMAT_INFO[spec["format"]]
         require(
             info.task in (spec["task"], "either"),
             f"config key datasets.{name}.task: format {fmt} holds {info.task} data, "
             f"not {spec['task']}",
+        )
+        require(
+            spec.get("max_length") is None or spec["task"] == "per_protein",
+            f"config key datasets.{name}.max_length: only per_protein datasets are cut to their "
+            f"termini (a per-residue label would lose its residue)",
         )
         given = spec.get("options") or {}
         keys = [f"options.{k}" for k in given] + [k for k in SPEC_OPTION_KEYS if k in spec]

@@ -1,4 +1,4 @@
-"""The canonical dataset table: its columns, row builders, validation, subsampling and I/O.
+"""The canonical dataset table: columns, row builders, validation, subsampling, cropping, I/O.
 
 Canonical table (docs/architecture.md): one row per protein with the string columns ``id``,
 ``sequence``, ``ss8`` (``HGIEBTSC``), ``ss3`` (``HEC``), ``eval_mask`` (``0``/``1`` per residue),
@@ -131,6 +131,45 @@ def cap_training(table: pd.DataFrame, max_train_proteins: int | None, seed: int)
     is_test = table["split"] == "test"
     kept = subsample(table[~is_test].reset_index(drop=True), max_train_proteins, seed)
     return pd.concat([kept, table[is_test]], ignore_index=True)
+
+
+#: Per-residue columns: a protein's crop must not leave them behind.
+_RESIDUE_COLUMNS = ("ss8", "ss3", "eval_mask", "cb513_mask", "rsa")
+
+
+def crop_termini(table: pd.DataFrame, max_length: int | None) -> tuple[pd.DataFrame, dict]:
+    """Proteins longer than ``max_length`` keep their first ceil(m/2) and last floor(m/2) residues.
+
+    DeepLoc 1.0's recipe for long proteins: the sorting signals sit at the termini, so the
+    middle is dropped. Per-protein tables only (a per-residue label column would lose its
+    alignment to the sequence). Returns the table (``table`` itself when nothing is cut) and
+    counts for the dataset's stats.
+    """
+    if max_length is None:
+        return table, {}
+    if max_length < 2:
+        raise ValueError(f"max_length must be >= 2, got {max_length}")
+    lengths = table["sequence"].str.len()
+    long = lengths > max_length
+    stats = {
+        "max_length": int(max_length),
+        "n_cropped": int(long.sum()),
+        "residues_removed": int((lengths[long] - max_length).sum()),
+        "residues_before": int(lengths.sum()),
+    }
+    if not long.any():
+        return table, stats
+    labelled = [c for c in _RESIDUE_COLUMNS if (table.loc[long, c] != "").any()]
+    if labelled:
+        raise ValueError(
+            f"max_length cuts proteins with per-residue columns {labelled} "
+            f"(first: id {table.loc[long, 'id'].iloc[0]!r}); it is for per-protein datasets"
+        )
+    head, tail = (max_length + 1) // 2, max_length // 2
+    out = table.copy()
+    out.loc[long, "sequence"] = [s[:head] + s[-tail:] for s in table.loc[long, "sequence"]]
+    out.attrs = dict(table.attrs)
+    return out, stats
 
 
 def _check_row(row: tuple[str, ...], source: str) -> None:
