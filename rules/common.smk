@@ -130,6 +130,10 @@ def dataset_max_train_proteins(dataset):
     return jobs.dataset_max_train_proteins(config, dataset)
 
 
+def profile_priority(dataset):
+    return jobs.profile_priority(config, dataset)
+
+
 def dataset_shards(dataset):
     return jobs.dataset_shards(config, dataset)
 

@@ -21,6 +21,8 @@ rule encode:
         paths.log("encode"),
     benchmark:
         paths.benchmark("encode")
+    # training datasets first, the one most models train on first
+    priority: lambda wildcards: profile_priority(wildcards.dataset)
     conda:
         "../envs/python.yaml"
     threads: 1

@@ -40,6 +40,8 @@ rule profile_search:
         paths.log("profile_search"),
     benchmark:
         paths.benchmark("profile_search")
+    # training datasets first, the one most models train on first
+    priority: lambda wildcards: profile_priority(wildcards.dataset)
     conda:
         f"../envs/{BACKEND}.yaml"
     threads: config["profiles"]["threads"]

@@ -114,6 +114,18 @@ def test_test_set_names_are_unique_across_experiments():
         validate_config(config)
 
 
+def test_training_datasets_get_their_profiles_first():
+    """Priority = models training on the dataset: training starts early, test sets fill gaps."""
+    from protrnn.config import jobs
+
+    config = load_config(CONFIG)
+    priority = {d: jobs.profile_priority(config, d) for d in ("netsurfp2_train", "deeploc2")}
+    assert priority == {"netsurfp2_train": 6, "deeploc2": 3}
+    assert jobs.profile_priority(config, "cb513") == jobs.profile_priority(config, "ts115") == 0
+    config["train"]["experiments"] = ["localization"]
+    assert jobs.profile_priority(config, "netsurfp2_train") == 0
+
+
 def test_only_per_protein_datasets_are_cut_to_their_termini():
     config = base()
     config["datasets"]["ts115"]["max_length"] = 1000

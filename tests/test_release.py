@@ -213,7 +213,9 @@ def _run(
                            "90 train / 10 valid proteins, 1 CPU threads\n")  # fmt: skip
     stats = root / paths.fill(paths.DATASET_STATS, dataset="deeploc2")
     stats.parent.mkdir(parents=True, exist_ok=True)
-    stats.write_text(json.dumps({"written": {"splits": {"train": 90, "valid": 10, "test": 40}}}))
+    cropped = {"max_length": 1000, "n_cropped": 7, "residues_removed": 900, "residues_before": 9000}
+    written = {"splits": {"train": 90, "valid": 10, "test": 40}}
+    stats.write_text(json.dumps({"written": written, "cropped": cropped}))
     report = root / paths.REPORT_HTML
     report.parent.mkdir(parents=True)
     page = provenance_html({"git_commit": "abc1234", "config": config})
@@ -252,6 +254,8 @@ def test_the_model_is_chosen_by_validation_not_by_test(tmp_path: Path) -> None:
     text = (folder / "MODEL_CARD.md").read_text()
     assert "never chosen by a test score" in text and "Not compared: `ensemble`" in text
     assert "CC BY 4.0" in text and "snakemake -c2" in text
+    assert card["training_data"]["cropped"]["max_length"] == 1000
+    assert "Proteins over 1,000 residues (7 of the parsed dataset) kept their first 500" in text
 
 
 def test_an_ensemble_with_its_own_validation_score_takes_part(tmp_path: Path) -> None:

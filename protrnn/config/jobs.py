@@ -58,6 +58,17 @@ def dataset_shards(config: dict, dataset: str) -> int:
     return config["datasets"][dataset].get("shards") or config["profiles"]["shards"]
 
 
+def profile_priority(config: dict, dataset: str) -> int:
+    """Scheduling priority of ``dataset``'s profile search and encoding: the number of models
+    that train on it (0 for a dataset only tested on), so that on a busy machine the longest
+    block of work, training, starts as early as it can and test sets' profiles fill the gaps."""
+    return sum(
+        len(experiment_models(config, e))
+        for e in selected_experiments(config)
+        if train_dataset(config, e) == dataset
+    )
+
+
 def dataset_max_train_proteins(config: dict, dataset: str) -> int | None:
     """The preset's cap on train + valid proteins, for training datasets only (the largest cap
     of the models training on it; None when one of them has none). Each model then trains on

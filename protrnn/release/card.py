@@ -199,6 +199,18 @@ def _selection_section(card: dict) -> str:
     return text
 
 
+def _crop_sentence(cropped: dict | None) -> str:
+    """How the dataset cut long proteins, for the card ('' when it did not)."""
+    if not cropped:
+        return ""
+    m = cropped["max_length"]
+    return (
+        f" Proteins over {m:,} residues ({cropped['n_cropped']:,} of the parsed dataset) kept "
+        f"their first {(m + 1) // 2:,} and last {m // 2:,} residues (DeepLoc 1.0's cut): cut "
+        "longer sequences the same way before predicting."
+    )
+
+
 def _data_section(card: dict) -> str:
     t = card["training_data"]
     used = t["used"]
@@ -206,7 +218,7 @@ def _data_section(card: dict) -> str:
     whole = ", ".join(f"{k} {v:,}" for k, v in (t["in_dataset"] or {}).items()) or "not recorded"
     return (
         f"## Training data\n\nDataset `{t['dataset']}`: this model trained on {size} "
-        f"(the dataset as the run parsed it: {whole}).\n\n"
+        f"(the dataset as the run parsed it: {whole}).{_crop_sentence(t.get('cropped'))}\n\n"
         + _files_table(t["files"])
         + "\nTest sets' files:\n\n"
         + _files_table(card["test_data"]["files"])

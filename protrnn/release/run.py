@@ -187,14 +187,21 @@ def test_rows(run_dir: Path, config: dict, experiment: str, model: str) -> list[
 
 
 def training_size(run_dir: Path, config: dict, experiment: str, model: str) -> dict:
-    """Train and valid proteins the model trained on (its training log) and in the dataset."""
+    """Train and valid proteins the model trained on (its training log) and in the dataset, and
+    the dataset's cut of long proteins (``max_length``; None when it had none)."""
     dataset = config["experiments"][experiment]["train_dataset"]
     stats = run_file(run_dir, paths.DATASET_STATS, dataset=dataset)
-    written = json.loads(stats.read_text()).get("written", {}) if stats.is_file() else {}
+    parsed = json.loads(stats.read_text()) if stats.is_file() else {}
+    written = parsed.get("written", {})
     log = run_file(run_dir, paths.log("train"), experiment=experiment, model=model)
     lines = TRAINING_LINE.findall(log.read_text(errors="replace")) if log.is_file() else []
     used = {"train": int(lines[-1][1]), "valid": int(lines[-1][2])} if lines else None
-    return {"dataset": dataset, "used": used, "in_dataset": written.get("splits")}
+    return {
+        "dataset": dataset,
+        "used": used,
+        "in_dataset": written.get("splits"),
+        "cropped": parsed.get("cropped"),
+    }
 
 
 def released_experiments(config: dict) -> list[str]:
