@@ -59,7 +59,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from protrnn.config import load_config, model_spec
 from protrnn.core.alphabet import N_AA, N_AA_TOKENS, SS3, SS8
-from protrnn.encode import N_FEATURES, EncodedSet, load_encoded
+from protrnn.encode import EncodedSet, load_encoded
 from protrnn.model.batching import collate, make_batches
 from protrnn.model.train import PRESET_DEFAULTS, train_step
 from protrnn.model.zoo import build_model, count_parameters
@@ -205,15 +205,15 @@ class PlainCNNBiGRU(nn.Module):
         return self.heads(self.fc(torch.cat([h, conv], dim=-1)))
 
 
-def build_baseline(spec: dict) -> nn.Module:
+def build_baseline(spec: dict, n_features: int) -> nn.Module:
     """The plain counterpart of a protrnn ``rnn`` (bidirectional GRU) or ``cnn_rnn`` spec."""
     kw = {k: v for k, v in spec.items() if k != "type"}
     if spec["type"] == "rnn":
         if kw.get("cell", "gru") != "gru" or not kw.get("bidirectional", True):
             raise ValueError("the baseline covers bidirectional GRU models only")
-        return PlainBiGRU(N_FEATURES, kw["hidden"], kw["layers"], kw["dropout"])
+        return PlainBiGRU(n_features, kw["hidden"], kw["layers"], kw["dropout"])
     if spec["type"] == "cnn_rnn":
-        return PlainCNNBiGRU(N_FEATURES, **kw)
+        return PlainCNNBiGRU(n_features, **kw)
     raise ValueError(f"no baseline for model type {spec['type']!r}")
 
 
@@ -292,8 +292,8 @@ def bench_model(name: str, config: dict, data: EncodedSet, args, device: torch.d
 
     impls = {}
     for kind, build, step_fn in (
-        ("protrnn", lambda: build_model(spec, N_FEATURES), protrnn_step),
-        ("baseline", lambda: build_baseline(spec), baseline_step),
+        ("protrnn", lambda: build_model(spec, data.n_features), protrnn_step),
+        ("baseline", lambda: build_baseline(spec, data.n_features), baseline_step),
     ):
         torch.manual_seed(args.seed)
         model = build().to(device).train()

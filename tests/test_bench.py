@@ -100,7 +100,7 @@ def _copy_into_baseline(protrnn: torch.nn.Module, plain: torch.nn.Module, rnn) -
 def test_baseline_is_the_same_network(bench, spec):
     torch.manual_seed(0)
     model = build_model(spec, N_FEATURES).eval()
-    plain = bench.build_baseline(spec).eval()
+    plain = bench.build_baseline(spec, N_FEATURES).eval()
     assert count_parameters(plain) == count_parameters(model)
     _copy_into_baseline(model, plain, model.rnn)
     lengths = torch.tensor([9, 6, 3])  # sorted by decreasing length, as the baseline needs

@@ -255,7 +255,8 @@ def test_the_model_is_chosen_by_validation_not_by_test(tmp_path: Path) -> None:
     assert "never chosen by a test score" in text and "Not compared: `ensemble`" in text
     assert "CC BY 4.0" in text and "snakemake -c2" in text
     assert card["training_data"]["cropped"]["max_length"] == 1000
-    assert "Proteins over 1,000 residues (7 of the parsed dataset) kept their first 500" in text
+    assert "Proteins over 1,000 residues (7 of those read from the dataset's files, counted" in text
+    assert "before the training cap) kept their first 500" in text
 
 
 def test_an_ensemble_with_its_own_validation_score_takes_part(tmp_path: Path) -> None:

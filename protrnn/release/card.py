@@ -205,7 +205,8 @@ def _crop_sentence(cropped: dict | None) -> str:
         return ""
     m = cropped["max_length"]
     return (
-        f" Proteins over {m:,} residues ({cropped['n_cropped']:,} of the parsed dataset) kept "
+        f" Proteins over {m:,} residues ({cropped['n_cropped']:,} of those read from the dataset's "
+        "files, counted before the training cap) kept "
         f"their first {(m + 1) // 2:,} and last {m // 2:,} residues (DeepLoc 1.0's cut): cut "
         "longer sequences the same way before predicting."
     )
