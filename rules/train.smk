@@ -42,6 +42,9 @@ rule train:
 
 rule ensemble:
     input:
+        encoded=lambda wildcards: paths.fill(
+            paths.ENCODED, dataset=train_dataset(wildcards.experiment)
+        ),
         models=lambda wildcards: [
             paths.fill(paths.MODEL, experiment=wildcards.experiment, model=m)
             for m in experiment_models(config, wildcards.experiment)

@@ -68,6 +68,7 @@ from protrnn.evaluation.bootstrap import (
 from protrnn.evaluation.protein_metrics import evaluate_proteins
 from protrnn.evaluation.residue_metrics import LENGTH_BINS, evaluate_predictions, per_class_scores
 from protrnn.model import inference
+from protrnn.model.ensemble import Ensemble
 
 #: Per-protein arrays written to predictions.npz for paired tests (npz key -> result key).
 PAIRED_ARRAYS = {
@@ -287,10 +288,13 @@ def _run_names(model_path: Path, encoded_path: Path, out_dir: Path) -> dict:
 
 
 def _run_paths(model_path: Path, encoded_path: Path, model: Any) -> dict:
+    """Where model and data came from (an ensemble adds its members' names)."""
+    members = {"ensemble_members": list(model.names)} if isinstance(model, Ensemble) else {}
     return {
         "model_path": str(model_path),
         "encoded_path": str(encoded_path),
         "device": _device_of(model),
+        **members,
     }
 
 

@@ -79,24 +79,26 @@ def _check_compatible(contents: dict[str, dict]) -> None:
             )
 
 
-def write_ensemble(out_path: Path, candidates: dict[str, Path], size: int) -> dict:
-    """Choose ``size`` of ``candidates`` (name -> model.pt) by validation score and write the
-    ensemble file; returns its description (members, scores, selection metric)."""
+def load_candidates(candidates: dict[str, Path], size: int) -> dict[str, dict]:
+    """The saved content of each candidate (name -> model.pt), checked compatible."""
     if len(candidates) < 2 or size < 2:
         raise ValueError(
             f"an ensemble needs at least 2 members (candidates: {sorted(candidates)}, size {size})"
         )
     contents = {name: load_torch_file(path) for name, path in candidates.items()}
     _check_compatible(contents)
-    scores = {name: member_score(c, candidates[name]) for name, c in contents.items()}
-    members = choose_members(scores, size)
+    return contents
+
+
+def saved_scores(contents: dict[str, dict], candidates: dict[str, Path]) -> dict[str, float]:
+    """Each candidate's own recorded validation score (:func:`member_score`)."""
+    return {name: member_score(c, candidates[name]) for name, c in contents.items()}
+
+
+def save_ensemble(out_path: Path, contents: dict[str, dict], description: dict) -> None:
+    """The ensemble file of ``description['members']`` (their contents embedded)."""
+    members = description["members"]
     first = contents[members[0]]
-    description = {
-        "members": members,
-        "selection": SAVED_SELECTION[first.get("task", "per_residue")],
-        "candidate_scores": scores,
-        "size": size,
-    }
     saved = {
         "ensemble": description,
         "member_models": [{**contents[m], "name": m} for m in members],
@@ -107,4 +109,21 @@ def write_ensemble(out_path: Path, candidates: dict[str, Path], size: int) -> di
         "provenance": first.get("provenance"),
     }
     save_torch_file(saved, Path(out_path))
+
+
+def write_ensemble(out_path: Path, candidates: dict[str, Path], size: int) -> dict:
+    """Choose ``size`` of ``candidates`` (name -> model.pt) by their saved validation scores and
+    write the ensemble file; returns its description (members, scores, selection metric). With
+    validation proteins shared by all candidates,
+    :func:`protrnn.model.ensemble_select.make_ensemble` ranks and sizes on those instead."""
+    contents = load_candidates(candidates, size)
+    scores = saved_scores(contents, candidates)
+    members = choose_members(scores, size)
+    description = {
+        "members": members,
+        "selection": SAVED_SELECTION[contents[members[0]].get("task", "per_residue")],
+        "candidate_scores": scores,
+        "size": size,
+    }
+    save_ensemble(out_path, contents, description)
     return description

@@ -15,6 +15,7 @@ from protrnn.report.summary import (
     PROTEIN_HEADLINE,
     RESIDUE_HEADLINE,
     Headline,
+    ensemble_sentence,
     experiment_test_sets,
     summary_sentences,
 )
@@ -40,6 +41,9 @@ def _experiment_html(
         if sentences:
             items = "".join(f"<li>{e(s)}</li>" for s in sentences)
             words.append(f"<h4>{e(ts)}</h4><ul>{items}</ul>")
+    ensemble = ensemble_sentence(results.evals, name)
+    if ensemble:
+        words.append(f"<p>{e(ensemble)}</p>")
     figure = img(path, summary_caption(labels))
     return (
         f'<h3>Experiment {e(name)}</h3><div class="summary">{figure}'

@@ -46,6 +46,29 @@ def experiment_test_sets(evals: list[dict], task: str) -> dict[str, list[str]]:
     return groups
 
 
+def ensemble_sentence(evals: list[dict], experiment: str) -> str | None:
+    """What the experiment's ensemble holds (None without one)."""
+    for e in evals:
+        members = e.get("ensemble_members")
+        if members and (experiment_of(e) or experiment) == experiment:
+            break
+    else:
+        return None
+    if len(members) == 1:
+        return (
+            f"The ensemble is {members[0]} alone: adding the next-best models lowered the "
+            "validation score, so its rows repeat that model's."
+        )
+    return (
+        f"The ensemble averages the probabilities of {_and(members)}: the best models on the "
+        "training dataset's validation proteins, as many as raised the validation score."
+    )
+
+
+def _and(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
+
 def _value(value: float, ci: tuple[float, float] = (np.nan, np.nan)) -> str:
     """ "36.3 % (95 % CI 23.8-47.7)"; the bare value without an interval."""
     if any(missing(v) for v in ci):
