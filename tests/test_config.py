@@ -156,7 +156,7 @@ def test_experiment_preset_overrides():
     from protrnn.config import active_preset
 
     config = load_config(CONFIG)
-    assert active_preset(config, "localization")["max_train_proteins"] == 6500
+    assert active_preset(config, "localization")["max_train_proteins"] == 8000
     assert active_preset(config, "secondary_structure")["max_train_proteins"] is None
     bad = base()
     bad["experiments"]["localization"]["presets"] = {"cpu": {"epochz": 3}}
@@ -185,13 +185,13 @@ def test_per_model_preset_overrides():
     assert jobs.dataset_max_train_proteins(only, "netsurfp2_train") == 5000
     # an experiment's own per-model keys narrow its preset for that model only
     assert model_preset(config, "localization", "bilstm_last")["max_train_proteins"] == 2500
-    assert model_preset(config, "localization", "cnn_bigru_pool")["max_train_proteins"] == 6500
-    assert jobs.dataset_max_train_proteins(config, "deeploc2") == 6500
+    assert model_preset(config, "localization", "cnn_bigru_pool")["max_train_proteins"] == 8000
+    assert jobs.dataset_max_train_proteins(config, "deeploc2") == 8000
     # an experiment's per-model keys merge into the preset's, model by model
     config["experiments"]["localization"]["presets"]["cpu"]["models"] = {"deeploc": {"epochs": 2}}
     assert model_preset(config, "localization", "deeploc")["epochs"] == 2
     # the experiment's cap, as no model key narrows it any more
-    assert model_preset(config, "localization", "deeploc")["max_train_proteins"] == 6500
+    assert model_preset(config, "localization", "deeploc")["max_train_proteins"] == 8000
     assert model_preset(config, "localization", "bilstm_last")["epochs"] == 8
 
 
