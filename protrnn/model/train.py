@@ -165,9 +165,10 @@ def load_training_set(path: Path, model_spec: dict) -> EncodedSet:
 
 
 def cap_training_set(data: EncodedSet, max_train_proteins: int | None, seed: int) -> EncodedSet:
-    """At most ``max_train_proteins`` train + valid proteins (test proteins go), chosen as
-    parse_dataset's cap (:func:`protrnn.data.table.cap_training`) chooses them from the same
-    table: a model capped at N trains on the proteins a dataset capped at N holds."""
+    """At most ``max_train_proteins`` train + valid proteins (test proteins go), drawn from
+    ``data`` as parse_dataset's cap (:func:`protrnn.data.table.cap_training`) draws them from a
+    table. ``data`` is the encoded training set, itself capped at the largest cap among the
+    dataset's models, so a smaller-capped model's proteins change when that largest cap does."""
     if not max_train_proteins:
         return data
     trainable = np.flatnonzero(data.split != "test")
